@@ -1,0 +1,3 @@
+from .mixer import MixerLayer, MixerMLP
+
+__all__ = ['MixerLayer', 'MixerMLP']

@@ -1,0 +1,76 @@
+"""Evaluate a postometro_mm checkpoint with MMEngine's Runner.
+
+Usage:
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--dump FILE]
+    mim test postometro_mm CONFIG --checkpoint CHECKPOINT [--gpus N --launcher pytorch]
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Evaluate a postometro_mm checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='directory for the evaluation logs')
+    parser.add_argument('--out', help='dump the metric results to this json/pkl file')
+    parser.add_argument('--dump', help='dump every prediction to this pickle file')
+    parser.add_argument('--show-dir', help='draw predictions into this folder (under work_dir)')
+    parser.add_argument('--show', action='store_true', help='show predictions in a window')
+    parser.add_argument('--interval', type=int, default=1, help='draw every N-th sample')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config entries, e.g. test_dataloader.batch_size=8')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    cfg.launcher = args.launcher
+    cfg.load_from = args.checkpoint
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.show or args.show_dir:
+        hooks = cfg.default_hooks
+        if 'visualization' not in hooks:
+            raise KeyError(f'{args.config}: --show/--show-dir need a "visualization" entry in '
+                           'default_hooks (mmpose PoseVisualizationHook)')
+        hooks.visualization.enable = True
+        hooks.visualization.show = args.show
+        hooks.visualization.interval = args.interval
+        if args.show_dir:
+            hooks.visualization.out_dir = args.show_dir
+    if args.dump is not None:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--dump must end with .pkl or .pickle, got "{args.dump}"')
+        evaluator = cfg.test_evaluator
+        dump = dict(type='DumpResults', out_file_path=args.dump)
+        cfg.test_evaluator = ([*evaluator, dump] if isinstance(evaluator, (list, tuple))
+                              else [evaluator, dump])
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = merge_args(Config.fromfile(args.config), args)
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if args.out:
+        from mmengine.fileio import dump
+        dump(metrics, args.out)
+
+
+if __name__ == '__main__':
+    main()
