@@ -1,0 +1,5 @@
+"""Annotation converters (importable; ``tools/dataset_converters/`` holds thin CLI wrappers)."""
+from .oh3d import convert_oh3d
+from .pw3d import convert_pw3d, load_pw3d_sequence
+
+__all__ = ['convert_pw3d', 'convert_oh3d', 'load_pw3d_sequence']
