@@ -1,0 +1,1 @@
+from . import backbones, estimators, heads, layers, losses, necks  # noqa: F401

@@ -1,0 +1,3 @@
+from .pose_token_modulator import PoseTokenModulator
+
+__all__ = ['PoseTokenModulator']

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from postometro_mm.models.layers import EMAVectorQuantizer
+from postometro_mm.models.layers import vector_quantizer as vq_module
+
+
+def test_nearest_matches_brute_force():
+    torch.manual_seed(0)
+    vq = EMAVectorQuantizer(num_codes=37, code_dims=5)
+    x = torch.randn(4, 9, 5)
+    brute = torch.tensor([[min(range(37), key=lambda k: float(((v - vq.codebook[k])**2).sum()))
+                           for v in row] for row in x])
+    assert torch.equal(vq.nearest(x), brute)
+    assert torch.equal(vq.lookup(brute), vq.codebook[brute])
+
+
+def _hand_made_quantizer() -> EMAVectorQuantizer:
+    vq = EMAVectorQuantizer(num_codes=3, code_dims=2, decay=0.5, eps=0.1)
+    vq.codebook.copy_(torch.tensor([[0., 0.], [10., 0.], [0., 10.]]))
+    vq.ema_cluster_size.copy_(torch.tensor([2., 1., 1.]))
+    vq.ema_w.copy_(torch.tensor([[0., 0.], [10., 0.], [0., 10.]]))
+    return vq
+
+
+def test_ema_update_matches_formula():
+    vq = _hand_made_quantizer().train()
+    x = torch.tensor([[1., 1.], [9., 1.], [11., -1.], [-1., 0.]])  # codes 0, 1, 1, 0
+    quantized, indices, latent = vq(x)
+    assert indices.tolist() == [0, 1, 1, 0]
+    # the returned codes are the codebook *before* the update
+    assert torch.equal(quantized, torch.tensor([[0., 0.], [10., 0.], [10., 0.], [0., 0.]]))
+    assert latent.item() == pytest.approx(((x.numpy() - quantized.numpy())**2).mean())
+
+    d, eps = 0.5, 0.1
+    counts = np.array([2., 2., 0.])
+    sums = np.array([[0., 1.], [20., 0.], [0., 0.]])
+    size = np.array([2., 1., 1.]) * d + (1 - d) * counts  # [2, 1.5, 0.5]
+    total = size.sum()
+    size = (size + eps) / (total + 3 * eps) * total
+    w = np.array([[0., 0.], [10., 0.], [0., 10.]]) * d + (1 - d) * sums
+    np.testing.assert_allclose(vq.ema_cluster_size.numpy(), size, rtol=1e-6)
+    np.testing.assert_allclose(vq.ema_w.numpy(), w, rtol=1e-6)
+    np.testing.assert_allclose(vq.codebook.numpy(), w / size[:, None], rtol=1e-6)
+
+
+def test_eval_mode_keeps_codebook_and_returns_exact_codes():
+    vq = _hand_made_quantizer().eval()
+    before = vq.codebook.clone()
+    quantized, indices, _ = vq(torch.tensor([[9.5, 0.2]]))
+    assert torch.equal(vq.codebook, before)
+    assert torch.equal(quantized, before[indices])
+
+
+def test_straight_through_gradient_reaches_encoder():
+    torch.manual_seed(0)
+    encoder = nn.Linear(3, 4)
+    vq = EMAVectorQuantizer(num_codes=8, code_dims=4).train()
+    inputs = torch.randn(6, 3)
+    quantized, _, latent = vq(encoder(inputs))
+    (quantized.sum() + latent).backward()
+    assert encoder.weight.grad is not None and encoder.weight.grad.abs().sum() > 0
+    # d(sum of quantized)/d(encoded) is the identity under the straight-through estimator
+    encoded = encoder(inputs).detach().requires_grad_(True)
+    vq.eval()
+    quantized, _, _ = vq(encoded)
+    quantized.sum().backward()
+    assert torch.equal(encoded.grad, torch.ones_like(encoded))
+
+
+def test_all_reduce_only_with_process_group(monkeypatch):
+    calls = []
+
+    def fake_all_reduce(tensor):
+        calls.append(tensor.shape)
+        tensor.mul_(2)  # as if a second process had identical statistics
+
+    monkeypatch.setattr(vq_module.dist, 'all_reduce', fake_all_reduce)
+    x = torch.tensor([[1., 1.], [9., 1.]])
+
+    monkeypatch.setattr(vq_module.dist, 'is_initialized', lambda: False)
+    single = _hand_made_quantizer().train()
+    single(x)
+    assert calls == []
+
+    monkeypatch.setattr(vq_module.dist, 'is_initialized', lambda: True)
+    synced = _hand_made_quantizer().train()
+    synced(x)
+    assert len(calls) == 1
+    doubled = _hand_made_quantizer().train()
+    monkeypatch.setattr(vq_module.dist, 'is_initialized', lambda: False)
+    doubled(torch.cat([x, x]))
+    torch.testing.assert_close(synced.codebook, doubled.codebook)
+    torch.testing.assert_close(synced.ema_cluster_size, doubled.ema_cluster_size)
