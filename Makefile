@@ -13,6 +13,7 @@ env:
 
 install:
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall .
+	rm -rf build postometro_mm.egg-info
 	$(PY) -c "import postometro_mm, sys; print('postometro_mm', postometro_mm.__version__, 'installed')"
 
 test: env

@@ -29,6 +29,8 @@ class BuildWithMim(build_py):
         super().run()
         mim_root = osp.join(self.build_lib, 'postometro_mm', '.mim')
         for folder in MIM_FOLDERS:
+            if not osp.isdir(osp.join(HERE, folder)):
+                continue
             target = osp.join(mim_root, folder)
             if osp.exists(target):
                 shutil.rmtree(target)

@@ -5,6 +5,7 @@
 * ``synthetic_body_model``: a small procedural SMPL-format body model written once per session
   (see :func:`postometro_mm.body_models.write_synthetic_body_model` for the returned dict).
 * ``synthetic_body_model_real_size``: the same on SMPL's real topology (needs reference data).
+* ``single_thread`` (autouse): every test runs with one intra-op torch thread.
 """
 import os
 from pathlib import Path
@@ -14,6 +15,17 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REFERENCE_DATA_DIR = REPO_ROOT.parent / 'shared' / 'reference_data'
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """One intra-op torch thread per test: the tests use tiny tensors, which run faster on one
+    thread, and the (2-core) machine is shared with the suite's subprocesses."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='session')

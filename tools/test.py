@@ -5,41 +5,36 @@ Usage:
     mim test postometro_mm CONFIG --checkpoint CHECKPOINT [--gpus N --launcher pytorch]
 """
 import argparse
-import os
 import os.path as osp
+import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+# Run from a source checkout, the script uses that checkout's package (not an installed copy);
+# installed under postometro_mm/.mim/tools (mim), it uses the installed package.
+_REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if osp.isfile(osp.join(_REPO, 'postometro_mm', '__init__.py')):
+    sys.path.insert(0, _REPO)
+
+from mmengine.config import Config  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from postometro_mm.utils.runner_args import add_runner_args, load_config  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Evaluate a postometro_mm checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='directory for the evaluation logs')
+    add_runner_args(parser)
     parser.add_argument('--out', help='dump the metric results to this json/pkl file')
     parser.add_argument('--dump', help='dump every prediction to this pickle file')
     parser.add_argument('--show-dir', help='draw predictions into this folder (under work_dir)')
     parser.add_argument('--show', action='store_true', help='show predictions in a window')
     parser.add_argument('--interval', type=int, default=1, help='draw every N-th sample')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. test_dataloader.batch_size=8')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parser.parse_args()
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.show or args.show_dir:
         hooks = cfg.default_hooks
         if 'visualization' not in hooks:
@@ -64,7 +59,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args), args)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     if args.out:

@@ -1,18 +1,10 @@
 # PCT stage 2 (token classifier), PCT-Huge (SwinV2 embed 256); schedule as PCT-Base.
-_base_ = ['./pct_classifier_swinv2-base_coco-256x256.py']
+_base_ = ['./pct_classifier_swinv2-base_coco-256x256.py', './_base_/pct_swinv2_sizes.py']
 
-# User-provided: PCT's heatmap-trained SwinV2-Huge (MMPose 0.x checkpoint with `backbone.*` keys).
-swinv2_heatmap_checkpoint = 'weights/heatmap/swin_huge.pth'
 # Stage-1 result of pct_tokenizer_swinv2-huge_coco-256x256.py (or PCT's converted tokenizer).
 pct_tokenizer_checkpoint = 'work_dirs/pct_tokenizer_swinv2-huge_coco-256x256/epoch_50.pth'
 
 model = dict(
-    backbone=dict(
-        embed_dims=256,
-        depths=[2, 2, 42, 2],
-        num_heads=[8, 16, 32, 64],
-        drop_path_rate=0.5,
-        init_cfg=dict(checkpoint=swinv2_heatmap_checkpoint)),
-    head=dict(
-        in_channels=2048,
-        tokenizer=dict(init_cfg=dict(checkpoint=pct_tokenizer_checkpoint))))
+    backbone=_base_.pct_huge_backbone,
+    head=dict(_base_.pct_huge_head,
+              tokenizer=dict(init_cfg=dict(checkpoint=pct_tokenizer_checkpoint))))

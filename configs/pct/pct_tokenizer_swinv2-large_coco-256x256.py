@@ -1,15 +1,5 @@
 # PCT stage 1 (tokenizer) with image guidance g = 0.5, PCT-Large (SwinV2 embed 192); schedule as
 # PCT-Base.
-_base_ = ['./pct_tokenizer_swinv2-base_coco-256x256.py']
+_base_ = ['./pct_tokenizer_swinv2-base_coco-256x256.py', './_base_/pct_swinv2_sizes.py']
 
-# User-provided: PCT's heatmap-trained SwinV2-Large (MMPose 0.x checkpoint with `backbone.*` keys).
-swinv2_heatmap_checkpoint = 'weights/heatmap/swin_large.pth'
-
-model = dict(
-    backbone=dict(
-        embed_dims=192,
-        depths=[2, 2, 18, 2],
-        num_heads=[6, 12, 24, 48],
-        drop_path_rate=0.5,
-        init_cfg=dict(checkpoint=swinv2_heatmap_checkpoint)),
-    head=dict(in_channels=1536))
+model = dict(backbone=_base_.pct_large_backbone, head=_base_.pct_large_head)

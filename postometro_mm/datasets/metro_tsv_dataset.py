@@ -6,13 +6,13 @@ import os.path as osp
 from typing import Any, Dict, List, Tuple, Union
 
 import numpy as np
-import yaml
 from mmpose.registry import DATASETS
 
 from .base_mesh_dataset import BaseMeshDataset, build_mesh_data_info, parse_gender
 from .keypoint_formats import seq_and_frame_from_imgname
 from .tsv_io import CompositeTSVFile, TSVFile, read_composite_sequence, read_linelist
-from .validation import InvalidAnnotationError, InvalidRecordLog, check_shape, require_file
+from .validation import (InvalidAnnotationError, InvalidRecordLog, check_shape,
+                         read_mapping_file)
 
 TSVSource = Union[TSVFile, CompositeTSVFile]
 
@@ -59,14 +59,8 @@ class METROTSVDataset(BaseMeshDataset):
 
     def _open_sources(self) -> Tuple[TSVSource, TSVSource, np.ndarray]:
         yaml_file = self.ann_file
-        require_file(yaml_file, 'METRO TSV yaml file')
-        with open(yaml_file, 'r', encoding='utf-8') as f:
-            try:
-                cfg = yaml.safe_load(f)
-            except yaml.YAMLError as err:
-                raise InvalidAnnotationError(f'{yaml_file}: not valid yaml ({err})') from None
-        if not isinstance(cfg, dict):
-            raise InvalidAnnotationError(f'{yaml_file}: expected a mapping with keys img, label')
+        cfg = read_mapping_file(yaml_file, 'METRO TSV yaml file',
+                                'a mapping with keys img, label')
         for key in ('img', 'label'):
             if key not in cfg:
                 raise KeyError(f'{yaml_file}: required key "{key}" is missing (found keys: '

@@ -136,34 +136,33 @@ class CompositeTSVFile:
         return tsv.read_key(row)
 
 
-def read_linelist(path: str) -> np.ndarray:
-    """Row numbers (first column of every non-empty line) of a ``*.linelist.tsv``."""
-    require_file(path, 'TSV line list')
+def _read_integer_columns(path: str, what: str, num_columns: int, line_format: str
+                          ) -> np.ndarray:
+    """The first ``num_columns`` tab-separated integers of every non-empty line, (M, C)."""
+    require_file(path, what)
     rows = []
     with open(path, 'r', encoding='utf-8') as f:
         for number, line in enumerate(f, start=1):
-            if line.strip():
-                try:
-                    rows.append(int(line.split('\t')[0]))
-                except ValueError:
-                    raise InvalidAnnotationError(
-                        f'{path}: line {number} should start with a row number, got '
-                        f'{line.strip()[:40]!r}') from None
-    return np.asarray(rows, dtype=np.int64)
+            if not line.strip():
+                continue
+            try:
+                values = [int(c) for c in line.split('\t')[:num_columns]]
+            except ValueError:
+                values = []
+            if len(values) != num_columns:
+                raise InvalidAnnotationError(
+                    f'{path}: line {number} should be "{line_format}", got '
+                    f'{line.strip()[:40]!r}')
+            rows.append(values)
+    return np.asarray(rows, dtype=np.int64).reshape(-1, num_columns)
+
+
+def read_linelist(path: str) -> np.ndarray:
+    """Row numbers (first column of every non-empty line) of a ``*.linelist.tsv``."""
+    return _read_integer_columns(path, 'TSV line list', 1, 'row_index[<TAB>...]')[:, 0]
 
 
 def read_composite_sequence(path: str) -> np.ndarray:
     """``(source_index, row_index)`` pairs (M, 2) of a composite sequence file."""
-    require_file(path, 'composite TSV sequence file (linelist)')
-    pairs = []
-    with open(path, 'r', encoding='utf-8') as f:
-        for number, line in enumerate(f, start=1):
-            if line.strip():
-                try:
-                    source, row = line.split('\t')[:2]
-                    pairs.append((int(source), int(row)))
-                except ValueError:
-                    raise InvalidAnnotationError(
-                        f'{path}: line {number} should be "source_index<TAB>row_index", got '
-                        f'{line.strip()[:40]!r}') from None
-    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    return _read_integer_columns(path, 'composite TSV sequence file (linelist)', 2,
+                                 'source_index<TAB>row_index')

@@ -4,12 +4,14 @@ Every message names the file (and record or row) and states what was expected, s
 fix the input without reading code. Datasets built with ``skip_invalid=True`` collect bad
 records in an :class:`InvalidRecordLog` and report them in a single warning instead.
 """
+import json
 import os.path as osp
 import warnings
 from collections import Counter
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
+import yaml
 
 
 class InvalidAnnotationError(ValueError):
@@ -20,6 +22,31 @@ def require_file(path: str, what: str) -> None:
     """Raise ``FileNotFoundError`` naming ``what`` (e.g. "3DPW annotation file") if missing."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} "{path}" does not exist')
+
+
+def read_mapping_file(path: str, what: str, expected: str) -> dict:
+    """Parse a ``.json`` file (JSON) or any other file (YAML) that must hold a mapping.
+
+    Args:
+        path: the file.
+        what: what the file is, for the missing-file message (e.g. "METRO TSV yaml file").
+        expected: what the mapping holds, for the wrong-type message.
+
+    Raises:
+        FileNotFoundError: if the file is missing.
+        InvalidAnnotationError: if it does not parse or does not hold a mapping.
+    """
+    require_file(path, what)
+    is_json = path.lower().endswith('.json')
+    with open(path, 'r', encoding='utf-8') as f:
+        try:
+            content = json.load(f) if is_json else yaml.safe_load(f)
+        except (json.JSONDecodeError, yaml.YAMLError) as err:
+            raise InvalidAnnotationError(f'{path}: not valid {"JSON" if is_json else "yaml"} '
+                                         f'({err})') from None
+    if not isinstance(content, dict):
+        raise InvalidAnnotationError(f'{path}: expected {expected}')
+    return content
 
 
 def require_keys(available: Iterable[str], required: Sequence[str], source: str) -> None:

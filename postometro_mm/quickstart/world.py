@@ -28,8 +28,9 @@ import os
 import os.path as osp
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -90,6 +91,18 @@ def _rng(seed: int, split_code: int, stream: int, index: int) -> np.random.Gener
                                                                          index)))
 
 
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread inside the block, so that float32 reductions, and hence
+    the world's files, do not depend on the caller's thread count (deterministic by seed)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 class SyntheticPeople:
     """Male and female SMPL bodies with their J24 joints and per-part labels.
 
@@ -111,12 +124,16 @@ class SyntheticPeople:
     def pose(self, gender: str, pose: np.ndarray,
              betas: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vertices (V, 3), SMPL joints (24, 3) and J24 joints (24, 3), float64 metres, of one
-        person posed by ``pose`` (72,) (no translation)."""
+        person posed by ``pose`` (72,) (no translation).
+
+        Runs on one intra-op thread (see :func:`one_torch_thread`).
+        """
         model = self.models[gender]
         p = torch.as_tensor(pose, dtype=torch.float32)[None]
-        out = model(betas=torch.as_tensor(betas, dtype=torch.float32)[None],
-                    body_pose=p[:, 3:], global_orient=p[:, :3])
-        j24 = mesh_to_j24(out['vertices'], model.joint_regressor, self.extra_regressor)
+        with one_torch_thread():
+            out = model(betas=torch.as_tensor(betas, dtype=torch.float32)[None],
+                        body_pose=p[:, 3:], global_orient=p[:, :3])
+            j24 = mesh_to_j24(out['vertices'], model.joint_regressor, self.extra_regressor)
         return (out['vertices'][0].double().numpy(), out['joints'][0].double().numpy(),
                 j24[0].double().numpy())
 
@@ -226,8 +243,10 @@ def _generate_split(name: str, num_images: int, folder: str, people: SyntheticPe
                                 visibility=_visibility_stats(np.stack(codes)))
     if writer is not None:
         writer.write(sequence_file(writer.sequence))
-        converted = convert_pw3d(folder, folder, splits=(PW3D_SPLIT, ), body_model_dir=model_dir,
-                                 j_regressor_extra=j_regressor_extra, progress=False)
+        with one_torch_thread():
+            converted = convert_pw3d(folder, folder, splits=(PW3D_SPLIT, ),
+                                     body_model_dir=model_dir,
+                                     j_regressor_extra=j_regressor_extra, progress=False)
         if converted[PW3D_SPLIT] != num_images:
             raise RuntimeError(f'the 3DPW converter kept {converted[PW3D_SPLIT]} of '
                                f'{num_images} {name} records: {converted}')

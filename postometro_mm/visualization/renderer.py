@@ -12,11 +12,11 @@ inverse depth ``1 / Z``, which is affine in screen space (exact perspective-corr
 barycentrics). Shading is Lambertian (ambient + diffuse, two-sided) with area-weighted vertex
 normals interpolated across each face.
 """
-from typing import NamedTuple, Optional, Sequence, Tuple, Union
+from typing import NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
-ArrayLike = Union[np.ndarray, Sequence[float]]
+from postometro_mm.utils.geometry import ArrayLike, project_points
 
 #: Default light direction in the camera frame (pointing from the surface towards the light):
 #: in front of the person, slightly from above and from the left of the image.
@@ -57,23 +57,6 @@ class Rasterization(NamedTuple):
     face_index: np.ndarray
     barycentric: np.ndarray
     depth: np.ndarray
-
-
-def _as_focal(focal_length: Union[float, ArrayLike]) -> Tuple[float, float]:
-    focal = np.broadcast_to(np.asarray(focal_length, dtype=np.float64), (2, ))
-    if np.any(focal <= 0):
-        raise ValueError(f'focal_length must be positive, got {focal_length}')
-    return float(focal[0]), float(focal[1])
-
-
-def project_points(points: np.ndarray,
-                   focal_length: Union[float, ArrayLike],
-                   principal_point: ArrayLike) -> np.ndarray:
-    """Perspective projection ``(N, 3)`` camera-frame points -> ``(N, 2)`` pixels ``(u, v)``."""
-    fx, fy = _as_focal(focal_length)
-    cx, cy = np.asarray(principal_point, dtype=np.float64)
-    z = points[:, 2]
-    return np.stack([fx * points[:, 0] / z + cx, fy * points[:, 1] / z + cy], axis=1)
 
 
 def rasterize(vertices: np.ndarray,

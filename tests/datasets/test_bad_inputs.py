@@ -135,6 +135,15 @@ def test_converters_name_bad_annotations(pw3d_root, oh3d_root, tmp_path):
         pickle.dump(dict(sequence='broken_00', poses=[]), f, protocol=2)
     with pytest.raises(KeyError, match=r'broken_00.pkl: required key "genders"'):
         convert_pw3d(str(seq_root), str(tmp_path / 'out'), splits=('test', ), progress=False)
+    with open(pw3d_root['root'] + '/sequenceFiles/validation/courtyard_jumpBench_01.pkl',
+              'rb') as f:
+        skewed = pickle.load(f, encoding='latin1')
+    skewed['cam_intrinsics'] = np.array([[1000.0, 3.0, 540], [0, 1000.0, 960], [0, 0, 1]])
+    with open(seq_root / 'sequenceFiles' / 'test' / 'broken_00.pkl', 'wb') as f:
+        pickle.dump(skewed, f, protocol=2)
+    with pytest.raises(InvalidAnnotationError,
+                       match=r'broken_00.pkl: "cam_intrinsics": expected pinhole intrinsics'):
+        convert_pw3d(str(seq_root), str(tmp_path / 'out'), splits=('test', ), progress=False)
 
     root = tmp_path / '3DOH50K'
     shutil.copytree(oh3d_root['root'], root)

@@ -4,7 +4,7 @@ import copy
 import numpy as np
 import pytest
 import torch
-from mesh_data_builders import box_of, camera_samples, dotted_image, project, rotvec_matrix
+from mesh_data_builders import box_of, camera_samples, dotted_image, rotvec_matrix
 from mmcv.transforms import Compose
 
 from postometro_mm.datasets import build_mesh_data_info

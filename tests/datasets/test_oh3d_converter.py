@@ -1,5 +1,7 @@
 """3DOH50K converter on a released-layout annots.json, and OH3DDataset over its output."""
 import os.path as osp
+import runpy
+import sys
 
 import numpy as np
 import pytest
@@ -54,3 +56,17 @@ def test_oh3d_dataset_and_image(converted, oh3d_root):
     assert info['keypoints_visible'][0].tolist() == [0] * 5 + [1] * 12
     item = dataset[2]
     assert item['data_samples'].metainfo['ori_shape'] == (1024, 1024)
+
+
+def test_command_line_tool(oh3d_root, tmp_path, monkeypatch, capsys):
+    script = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',
+                      'oh3d_converter.py')
+    monkeypatch.setattr(sys, 'argv', [script, oh3d_root['root'], str(tmp_path), '--splits',
+                                      'test', '--skip-invalid'])
+    runpy.run_path(script, run_name='__main__')
+    assert capsys.readouterr().out.splitlines() == ['test: 4']
+    assert len(np.load(tmp_path / 'oh3d_test.npz')['imgname']) == 4
+    monkeypatch.setattr(sys, 'argv', [script, str(tmp_path / 'nowhere'), str(tmp_path),
+                                      '--splits', 'test', '--force'])
+    with pytest.raises(SystemExit, match='error: 3DOH50K test annotation file'):
+        runpy.run_path(script, run_name='__main__')

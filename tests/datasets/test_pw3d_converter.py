@@ -1,6 +1,8 @@
 """3DPW converter on official-layout sequence pickles, and PW3DDataset over its output."""
 import os
 import os.path as osp
+import runpy
+import sys
 
 import numpy as np
 import pytest
@@ -125,6 +127,20 @@ def test_refuses_to_overwrite_without_force(pw3d_root, tmp_path):
                  progress=False)
     assert os.path.getmtime(tmp_path / 'pw3d_validation.npz') >= before
     assert not [f for f in os.listdir(tmp_path) if f.endswith('.tmp')]
+
+
+def test_command_line_tool(pw3d_root, tmp_path, monkeypatch, capsys):
+    script = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',
+                      'pw3d_converter.py')
+    monkeypatch.setattr(sys, 'argv', [script, pw3d_root['root'], str(tmp_path),
+                                      '--splits', 'test'])
+    runpy.run_path(script, run_name='__main__')
+    lines = capsys.readouterr().out.splitlines()
+    num_test = sum(split == 'test' for split, *_ in expected_records())
+    assert f'test: {num_test}' in lines and 'occ: 5' in lines       # downtown_stairs_00
+    assert sorted(os.listdir(tmp_path)) == ['pw3d_occ.npz', 'pw3d_pc.npz', 'pw3d_test.npz']
+    with pytest.raises(SystemExit, match='error: output file.*--force'):
+        runpy.run_path(script, run_name='__main__')
 
 
 def test_missing_split_folder_is_named(tmp_path):

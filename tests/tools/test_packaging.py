@@ -1,5 +1,8 @@
 """The plugin is installable and its configs and tools are where mim looks for them."""
+import os
 import os.path as osp
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -24,10 +27,15 @@ def test_config_parses(config):
     assert {'model', 'train_dataloader', 'test_dataloader'} <= set(cfg.keys())
 
 
-def test_installed_package_carries_mim_folder():
+def test_installed_package_carries_mim_folder(tmp_path):
     """`make env` installs the plugin non-editable; mim resolves tools and configs from .mim."""
-    from mim.utils import get_installed_path
-    root = Path(get_installed_path('postometro_mm'))
+    # Resolve as the `mim` command does, outside the checkout (whose folder would shadow it).
+    out = subprocess.run(
+        [sys.executable, '-c',
+         'from mim.utils import get_installed_path; print(get_installed_path("postometro_mm"))'],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+        env={k: v for k, v in os.environ.items() if k != 'PYTHONPATH'})
+    root = Path(out.stdout.strip().splitlines()[-1])
     assert (root / '.mim' / 'tools' / 'train.py').is_file()
     assert (root / '.mim' / 'tools' / 'test.py').is_file()
     installed = {p.relative_to(root / '.mim' / 'configs')

@@ -2,8 +2,10 @@
 
 Writes ``--num-images`` random JPEGs (``--image-size``, default 1280x720) and a SPIN-layout
 annotation npz into a temporary folder (or ``--work-dir``), then times a DataLoader over
-``SPINNpzDataset`` with the FastMETRO training pipeline (or the test pipeline) cropping to
-256x256, for each ``--workers`` count. Example::
+``SPINNpzDataset`` with the training pipeline of
+``configs/_base_/datasets/mesh_train_defaults.py`` (FastMETRO's augmentation) or the test
+pipeline of ``mesh_eval_defaults.py``, cropping to 256x256, for each ``--workers`` count.
+Example::
 
     python tools/analysis/benchmark_data.py --workers 0 2 --num-samples 256
 """
@@ -12,10 +14,11 @@ import os
 import os.path as osp
 import tempfile
 import time
-from typing import Dict, List
+from typing import List
 
 import cv2
 import numpy as np
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
@@ -23,22 +26,17 @@ from torch.utils.data import DataLoader
 import postometro_mm  # noqa: F401  (registers the datasets and transforms)
 from postometro_mm.datasets import SPINNpzDataset
 
-PIPELINES: Dict[str, List[dict]] = dict(
-    train=[
-        dict(type='LoadMeshImage'),
-        dict(type='MeshRandomScale'),
-        dict(type='MeshRandomRotation'),
-        dict(type='MeshTopdownAffine', input_size=(256, 256)),
-        dict(type='MeshRandomFlip', prob=0.5),
-        dict(type='MeshPixelNoise'),
-        dict(type='RandomOcclusion', prob=0.5),
-        dict(type='PackMeshInputs'),
-    ],
-    test=[
-        dict(type='LoadMeshImage'),
-        dict(type='MeshTopdownAffine', input_size=(256, 256)),
-        dict(type='PackMeshInputs'),
-    ])
+#: the training / evaluation pipelines of the dataset base configs
+CONFIG_DIR = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'configs', '_base_',
+                      'datasets')
+PIPELINE_SOURCES = dict(train=('mesh_train_defaults.py', 'train_pipeline'),
+                        test=('mesh_eval_defaults.py', 'test_pipeline'))
+
+
+def load_pipeline(name: str) -> List[dict]:
+    """The ``train`` or ``test`` pipeline of the dataset base configs."""
+    filename, key = PIPELINE_SOURCES[name]
+    return Config.fromfile(osp.join(CONFIG_DIR, filename))[key]
 
 
 def write_synthetic_spin_set(folder: str, num_images: int, width: int, height: int,
@@ -87,7 +85,7 @@ def measure(dataset: SPINNpzDataset, workers: int, num_samples: int, batch_size:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Mesh data pipeline throughput')
     parser.add_argument('--workers', type=int, nargs='+', default=[0, 2])
-    parser.add_argument('--pipeline', choices=sorted(PIPELINES), nargs='+',
+    parser.add_argument('--pipeline', choices=sorted(PIPELINE_SOURCES), nargs='+',
                         default=['train', 'test'])
     parser.add_argument('--num-images', type=int, default=64)
     parser.add_argument('--num-samples', type=int, default=256,
@@ -111,7 +109,7 @@ def main() -> None:
         print(f'{"pipeline":<10}{"workers":>8}{"samples/s":>12}')
         for name in args.pipeline:
             dataset = SPINNpzDataset(ann_file=ann_file, data_prefix=dict(img=folder),
-                                     pipeline=PIPELINES[name], test_mode=name == 'test')
+                                     pipeline=load_pipeline(name), test_mode=name == 'test')
             for workers in args.workers:
                 rate = measure(dataset, workers, args.num_samples, args.batch_size)
                 print(f'{name:<10}{workers:>8}{rate:>12.1f}')

@@ -22,7 +22,6 @@ extras (see :class:`~postometro_mm.datasets.SPINNpzDataset`):
 - ``cam_intrinsics`` = ``intri``, ``seq_name`` '', ``frame_id`` = the annotation id (-1 if it
   is not a number), ``split``.
 """
-import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -30,9 +29,10 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..validation import (InvalidAnnotationError, InvalidRecordLog, check_shape, require_file,
-                          require_keys)
-from .common import SMPLJ24, check_outputs_writable, save_npz_atomic, stack_records
+from postometro_mm.body_models.npz_io import save_npz_atomic
+from ..validation import (InvalidAnnotationError, InvalidRecordLog, check_shape,
+                          read_mapping_file, require_keys)
+from .common import check_outputs_writable, check_splits, j24_regressor_or_none, stack_records
 
 OH3D_SPLITS = ('train', 'test')
 OH3D_REQUIRED_KEYS = ('img_path', 'bbox', 'pose', 'betas', 'intri', 'extri', 'lsp_joints_2d')
@@ -98,28 +98,16 @@ def convert_oh3d(root: str, out_dir: str, splits: Sequence[str] = OH3D_SPLITS,
     Returns:
         dict: number of records written per split.
     """
-    unknown = set(splits) - set(OH3D_SPLITS)
-    if unknown or not splits:
-        raise ValueError(f'splits should be a non-empty subset of {OH3D_SPLITS}, got {splits}')
-    if (body_model_dir is None) != (j_regressor_extra is None):
-        raise ValueError('body_model_dir and j_regressor_extra enable the 3D joints together; '
-                         'give both or neither')
+    check_splits(splits, OH3D_SPLITS)
+    j24 = j24_regressor_or_none(body_model_dir, j_regressor_extra)
     outputs = {split: osp.join(out_dir, f'oh3d_{split}.npz') for split in splits}
     check_outputs_writable(outputs.values(), force)
-    j24 = None if body_model_dir is None else SMPLJ24(body_model_dir, j_regressor_extra)
 
     result = {}
     for split, out_path in outputs.items():
         ann_file = osp.join(root, f'{split}set', 'annots.json')
-        require_file(ann_file, f'3DOH50K {split} annotation file')
-        with open(ann_file, 'r', encoding='utf-8') as f:
-            try:
-                annotations = json.load(f)
-            except json.JSONDecodeError as err:
-                raise InvalidAnnotationError(f'{ann_file}: not valid JSON ({err})') from None
-        if not isinstance(annotations, dict):
-            raise InvalidAnnotationError(f'{ann_file}: expected a mapping from annotation id '
-                                         'to labels')
+        annotations = read_mapping_file(ann_file, f'3DOH50K {split} annotation file',
+                                        'a mapping from annotation id to labels')
         log = InvalidRecordLog(ann_file, skip_invalid)
         records: List[dict] = []
         for index, (ann_id, ann) in enumerate(
@@ -142,6 +130,6 @@ def convert_oh3d(root: str, out_dir: str, splits: Sequence[str] = OH3D_SPLITS,
                              np.stack([r['shape'] for r in records]))
                 for record, joint in zip(records, joints):
                     record['S'] = np.concatenate([joint, np.ones((24, 1))], axis=1)
-        save_npz_atomic(out_path, stack_records(records, columns))
+        save_npz_atomic(out_path, stack_records(records, columns), overwrite=force)
         result[split] = len(records)
     return result

@@ -34,11 +34,13 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from postometro_mm.body_models import SMPLJ24Regressor
+from postometro_mm.body_models.npz_io import save_npz_atomic
+from postometro_mm.utils.geometry import pinhole_parameters, project_points
 from ..keypoint_formats import OPENPOSE18_TO_COCO17, j24_from_coco17
 from ..subsets import PW3D_OCC_SEQUENCES, PW3D_PC_FRAME_RANGES, frame_range_mask, sequence_mask
 from ..validation import InvalidAnnotationError, check_shape, require_keys
-from .common import (SMPLJ24, check_outputs_writable, project_points, save_npz_atomic,
-                     stack_records)
+from .common import check_outputs_writable, check_splits, j24_regressor_or_none, stack_records
 
 PW3D_SPLITS = ('train', 'validation', 'test')
 PW3D_REQUIRED_KEYS = ('sequence', 'genders', 'poses', 'betas', 'trans', 'cam_poses',
@@ -50,7 +52,7 @@ PW3D_COLUMNS = dict(
     shape=((10, ), 'f8'), has_smpl=((), 'f8'), gender=((), '<U1'),
     coco_keypoints=((17, 3), 'f8'), cam_intrinsics=((3, 3), 'f8'), seq_name=((), '<U1'),
     frame_id=((), 'i8'), person_id=((), 'i8'), split=((), '<U1'), part=((24, 3), 'f8'))
-_GENDER_NAMES = {'m': 'male', 'f': 'female'}
+PW3D_GENDERS = ('m', 'f')
 
 
 def load_pw3d_sequence(path: str) -> dict:
@@ -71,7 +73,10 @@ def load_pw3d_sequence(path: str) -> dict:
                                          f'"poses" lists {num_people}')
     num_frames = len(data['cam_poses'])
     check_shape(data['cam_poses'], (num_frames, 4, 4), path, 'cam_poses')
-    check_shape(data['cam_intrinsics'], (3, 3), path, 'cam_intrinsics')
+    try:
+        pinhole_parameters(check_shape(data['cam_intrinsics'], (3, 3), path, 'cam_intrinsics'))
+    except ValueError as err:
+        raise InvalidAnnotationError(f'{path}: "cam_intrinsics": {err}') from None
     for person in range(num_people):
         check_shape(data['poses'][person], (num_frames, 72), path, f'poses[{person}]')
         check_shape(data['trans'][person], (num_frames, 3), path, f'trans[{person}]')
@@ -79,18 +84,20 @@ def load_pw3d_sequence(path: str) -> dict:
         check_shape(np.ravel(data['campose_valid'][person]), (num_frames, ), path,
                     f'campose_valid[{person}]')
         if np.size(data['betas'][person]) < 10:
-            raise InvalidAnnotationError(f'{path}: "betas[{person}]" has '
-                                         f'{np.size(data["betas"][person])} values, expected >= 10')
-        if str(data['genders'][person]) not in _GENDER_NAMES:
+            raise InvalidAnnotationError(
+                f'{path}: "betas[{person}]" has {np.size(data["betas"][person])} values, '
+                'expected >= 10')
+        if str(data['genders'][person]) not in PW3D_GENDERS:
             raise InvalidAnnotationError(f'{path}: "genders[{person}]" is '
                                          f'{data["genders"][person]!r}, expected "m" or "f"')
     return data
 
 
-def _sequence_records(data: dict, split: str, j24: Optional[SMPLJ24],
+def _sequence_records(data: dict, split: str, j24: Optional[SMPLJ24Regressor],
                       counts: Dict[str, int]) -> List[Dict[str, np.ndarray]]:
     seq_name = str(data['sequence'])
     intrinsics = np.asarray(data['cam_intrinsics'], dtype=np.float64)
+    focal, principal = pinhole_parameters(intrinsics)
     cam_poses = np.asarray(data['cam_poses'], dtype=np.float64)
     records = []
     for person, gender in enumerate(data['genders']):
@@ -106,8 +113,7 @@ def _sequence_records(data: dict, split: str, j24: Optional[SMPLJ24],
         rotations = cam_poses[frames, :3, :3]
         joints_cam = None
         if j24 is not None:
-            joints_world = j24(poses, np.tile(betas, (len(frames), 1)), _GENDER_NAMES[gender],
-                               transl=trans)
+            joints_world = j24(poses, np.tile(betas, (len(frames), 1)), gender, transl=trans)
             joints_cam = (np.einsum('nij,nkj->nki', rotations, joints_world) +
                           cam_poses[frames, None, :3, 3])
         for k, frame in enumerate(frames):
@@ -130,7 +136,7 @@ def _sequence_records(data: dict, split: str, j24: Optional[SMPLJ24],
                 person_id=person, split=split)
             if joints_cam is not None:
                 part = np.ones((24, 3))
-                part[:, :2] = project_points(joints_cam[k], intrinsics)
+                part[:, :2] = project_points(joints_cam[k], focal, principal)
                 record.update(part=part, S=np.concatenate([joints_cam[k], np.ones((24, 1))], 1))
             else:
                 record['part'] = j24_from_coco17(keypoints[k])
@@ -158,15 +164,10 @@ def convert_pw3d(root: str, out_dir: str, splits: Sequence[str] = PW3D_SPLITS,
         skipped (frame, person) pairs (``skipped_invalid_campose``,
         ``skipped_no_2d_keypoints``).
     """
-    unknown = set(splits) - set(PW3D_SPLITS)
-    if unknown or not splits:
-        raise ValueError(f'splits should be a non-empty subset of {PW3D_SPLITS}, got {splits}')
-    if (body_model_dir is None) != (j_regressor_extra is None):
-        raise ValueError('body_model_dir and j_regressor_extra enable the 3D joints together; '
-                         'give both or neither')
+    check_splits(splits, PW3D_SPLITS)
+    j24 = j24_regressor_or_none(body_model_dir, j_regressor_extra)
     outputs = {name: osp.join(out_dir, f'pw3d_{name}.npz') for name in (*splits, 'occ', 'pc')}
     check_outputs_writable(outputs.values(), force)
-    j24 = None if body_model_dir is None else SMPLJ24(body_model_dir, j_regressor_extra)
 
     counts = dict(invalid_campose=0, no_2d_keypoints=0)
     per_split: Dict[str, List[dict]] = {}
@@ -196,7 +197,7 @@ def convert_pw3d(root: str, out_dir: str, splits: Sequence[str] = PW3D_SPLITS,
         else:
             records = per_split[name]
         columns = dict(PW3D_COLUMNS, **({'S': ((24, 4), 'f8')} if j24 is not None else {}))
-        save_npz_atomic(path, stack_records(records, columns))
+        save_npz_atomic(path, stack_records(records, columns), overwrite=force)
         result[name] = len(records)
     result['skipped_invalid_campose'] = counts['invalid_campose']
     result['skipped_no_2d_keypoints'] = counts['no_2d_keypoints']

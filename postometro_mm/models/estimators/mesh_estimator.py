@@ -130,7 +130,10 @@ class MeshEstimator(TopdownPoseEstimator):
         if source == 'pct':
             out = self.pose_tokenizer.tokenize(inputs)
             if self.logit_noise_std > 0 and not self.training:
-                return self._tokens_from_noisy_logits(out['logits'])
+                # Paper Appendix C: robustness to a degraded tokenizer.
+                logits = out['logits']
+                out = self.pose_tokenizer.tokens_from_logits(
+                    logits + self.logit_noise_std * torch.randn_like(logits))
             return out['pose_feats'], out['pose_scores']
         if source == 'gt_keypoints':
             keypoints, visible = self._gt_keypoints(data_samples, inputs.device)
@@ -144,14 +147,6 @@ class MeshEstimator(TopdownPoseEstimator):
             keypoints, visible = self._gt_keypoints(data_samples, inputs.device)
         size = keypoints.new_tensor([inputs.shape[3], inputs.shape[2]])
         return keypoints / size * 2.0 - 1.0, visible[..., None]
-
-    def _tokens_from_noisy_logits(self, logits: Tensor) -> Tuple[Tensor, Tensor]:
-        """Pose features (softmax @ codebook) and scores (max logit) of noise-perturbed logits
-        (paper Appendix C: robustness to a degraded tokenizer)."""
-        noisy = logits + self.logit_noise_std * torch.randn_like(logits)
-        quantizer = self.pose_tokenizer.head.tokenizer.quantizer
-        scores = noisy.max(dim=-1, keepdim=True).values
-        return quantizer.soft_lookup(noisy.softmax(dim=-1)), scores
 
     def _gt_keypoints(self, data_samples: Optional[SampleList],
                       device: torch.device) -> Tuple[Tensor, Tensor]:

@@ -22,7 +22,8 @@ class PCTPoseEstimator(TopdownPoseEstimator):
     needs image features: always in stage 2, in stage 1 only with image guidance
     (``guide_ratio > 0``). An unguided stage-1 model may be built with ``backbone=None``.
 
-    For PostoMETRO it exposes :meth:`tokenize` (predicted pose tokens of an image) and
+    For PostoMETRO it exposes :meth:`tokenize` (predicted pose tokens of an image),
+    :meth:`tokens_from_logits` (pose tokens of given, e.g. perturbed, token logits) and
     :meth:`encode_keypoints` (ground-truth pose tokens of a 2D pose).
 
     Args:
@@ -115,15 +116,29 @@ class PCTPoseEstimator(TopdownPoseEstimator):
                 otherwise).
 
         Returns:
-            dict: ``pose_feats`` (B, N, D) = softmax(logits) @ codebook (detached),
-            ``pose_scores`` (B, N, 1) = max raw logit per token, ``logits`` (B, N, V) and, if
-            ``decode``, ``keypoints`` (B, K, 2) in crop pixels. PCT-Base: N=34, D=512, V=2048,
-            K=17.
+            dict: :meth:`tokens_from_logits` of the classifier's logits, plus those ``logits``
+            (B, N, V). PCT-Base: N=34, D=512, V=2048, K=17.
         """
         if self.head.stage != 'classifier':
             raise RuntimeError('PCTPoseEstimator.tokenize needs a stage-2 (classifier) model, '
                                f'got head.stage={self.head.stage!r}')
-        return self.head.predict_tokens(self.extract_feat(inputs), decode=decode)
+        logits = self.head.forward(self.extract_feat(inputs))
+        return dict(self.tokens_from_logits(logits, decode=decode), logits=logits)
+
+    def tokens_from_logits(self, logits: Tensor, decode: bool = False) -> Dict[str, Tensor]:
+        """Pose tokens of token logits, e.g. the ``logits`` of :meth:`tokenize` after a
+        perturbation (PostoMETRO Appendix C adds Gaussian noise to them).
+
+        Args:
+            logits (Tensor): (B, N, V) token logits over the V codebook entries.
+            decode (bool): also decode 2D keypoints from ``pose_feats``.
+
+        Returns:
+            dict: ``pose_feats`` (B, N, D) = softmax(logits) @ codebook (detached),
+            ``pose_scores`` (B, N, 1) = max raw logit per token (not a probability) and, if
+            ``decode``, ``keypoints`` (B, K, 2) in crop pixels.
+        """
+        return self.head.tokens_from_logits(logits, decode=decode)
 
     def encode_keypoints(self, keypoints: Tensor, keypoints_visible: Tensor,
                          inputs: Optional[Tensor] = None) -> Dict[str, Tensor]:

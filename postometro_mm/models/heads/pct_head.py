@@ -154,20 +154,30 @@ class PCTHead(BaseHead):
                                'head.tokenizer(keypoints, keypoints_visible)')
         return self.classifier(feats)
 
-    def predict_tokens(self, feats: Tuple[Tensor, ...], decode: bool = False
-                       ) -> Dict[str, Tensor]:
-        """Pose tokens predicted from image features (stage 2 only).
+    def expected_codes(self, logits: Tensor) -> Tensor:
+        """Probability-weighted codes softmax(logits) @ codebook: (B, N, V) -> (B, N, D),
+        differentiable (stage 2's keypoint loss back-propagates through it)."""
+        if logits.dim() != 3 or logits.shape[-1] != self.tokenizer.quantizer.num_codes:
+            raise ValueError('PCTHead: logits must be (B, N, V) with V = '
+                             f'{self.tokenizer.quantizer.num_codes} (codebook size), got '
+                             f'{tuple(logits.shape)}')
+        return self.tokenizer.quantizer.soft_lookup(logits.softmax(dim=-1))
+
+    def tokens_from_logits(self, logits: Tensor, decode: bool = False) -> Dict[str, Tensor]:
+        """Pose tokens of token logits (the classifier's, or perturbed ones).
+
+        Args:
+            logits (Tensor): (B, N, V) token logits.
+            decode (bool): also decode 2D keypoints from ``pose_feats``.
 
         Returns:
-            dict: ``logits`` (B, N, V); ``pose_feats`` (B, N, D) = softmax(logits) @ codebook,
-            detached; ``pose_scores`` (B, N, 1) = max raw logit per token (not a probability,
-            not detached); and, if ``decode``, ``keypoints`` (B, K, 2) in crop pixels decoded
-            from ``pose_feats`` by the tokenizer decoder.
+            dict: ``pose_feats`` (B, N, D) = softmax(logits) @ codebook, detached;
+            ``pose_scores`` (B, N, 1) = max raw logit per token (not a probability, not
+            detached); and, if ``decode``, ``keypoints`` (B, K, 2) in crop pixels decoded from
+            ``pose_feats`` by the tokenizer decoder.
         """
-        logits = self.forward(feats)
-        pose_feats = self.tokenizer.quantizer.soft_lookup(logits.softmax(dim=-1)).detach()
-        out = dict(logits=logits, pose_feats=pose_feats,
-                   pose_scores=logits.max(dim=-1, keepdim=True).values)
+        pose_feats = self.expected_codes(logits).detach()
+        out = dict(pose_feats=pose_feats, pose_scores=logits.max(dim=-1, keepdim=True).values)
         if decode:
             out['keypoints'] = self.tokenizer.decode(pose_feats)
         return out
@@ -196,8 +206,7 @@ class PCTHead(BaseHead):
         logits = self.classifier(feats)
         with torch.no_grad():
             _, target = self.tokenizer.tokenize(keypoints, visible, feature_map)
-        pred_keypoints = self.tokenizer.decode(
-            self.tokenizer.quantizer.soft_lookup(logits.softmax(dim=-1)))
+        pred_keypoints = self.tokenizer.decode(self.expected_codes(logits))
         return dict(
             loss_token=self.token_loss_weight * F.cross_entropy(logits.flatten(0, 1),
                                                                 target.flatten()),
@@ -249,7 +258,7 @@ class PCTHead(BaseHead):
         """Keypoints (B, K, 2) in crop pixels and scores (B, K) for one view (``flip`` = the
         features are of the mirrored image; the stage-1 ground truth is mirrored to match)."""
         if self.stage == 'classifier':
-            out = self.predict_tokens(feats, decode=True)
+            out = self.tokens_from_logits(self.forward(feats), decode=True)
             scores = out['pose_scores'].mean(dim=1).expand(-1, self.num_keypoints)
             return out['keypoints'], scores
         keypoints, visible = self._gt_keypoints(batch_data_samples)

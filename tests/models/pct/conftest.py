@@ -4,7 +4,6 @@ from typing import Optional
 
 import numpy as np
 import pytest
-import torch
 
 # COCO-17 joints as (parent, rest offset in metres: x right, y up, z forward) of a stick figure.
 _HEAD = {0: (0.0, 0.08, 0.09), 1: (0.03, 0.11, 0.07), 2: (-0.03, 0.11, 0.07),
@@ -66,15 +65,6 @@ def synthetic_coco_poses(num: int, size: int = 256, seed: int = 0):
 @pytest.fixture
 def coco_poses():
     return synthetic_coco_poses
-
-
-@pytest.fixture
-def single_thread():
-    """Run the test with one intra-op thread (tiny tensors; the CI cores are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

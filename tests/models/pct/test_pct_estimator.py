@@ -46,6 +46,33 @@ def test_tokenize_shapes_backbone_once_decoder_on_request(tiny_classifier):
     torch.testing.assert_close(out['keypoints'], model.head.tokenizer.decode(out['pose_feats']))
 
 
+def test_tokens_from_logits_of_given_logits(tiny_classifier):
+    model = tiny_classifier.eval()
+    codebook = model.head.tokenizer.quantizer.codebook
+    logits = torch.randn(3, 8, 32) * 4
+    out = model.tokens_from_logits(logits)
+    assert set(out) == {'pose_feats', 'pose_scores'}
+    # Independent computation: per-token expectation of the codebook under the softmax.
+    probs = np.exp(logits.numpy() - logits.numpy().max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    expected = np.einsum('bnv,vd->bnd', probs, codebook.numpy())
+    np.testing.assert_allclose(out['pose_feats'].numpy(), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(out['pose_scores'][..., 0].numpy(), logits.numpy().max(-1))
+
+    decoded = model.tokens_from_logits(logits, decode=True)['keypoints']
+    torch.testing.assert_close(decoded, model.head.tokenizer.decode(out['pose_feats']))
+
+    # tokenize() is tokens_from_logits() of the classifier's logits.
+    inputs = torch.randn(2, 3, 128, 128)
+    tokens = model.tokenize(inputs)
+    again = model.tokens_from_logits(tokens['logits'])
+    torch.testing.assert_close(again['pose_feats'], tokens['pose_feats'])
+    torch.testing.assert_close(again['pose_scores'], tokens['pose_scores'])
+
+    with pytest.raises(ValueError, match='V = 32'):
+        model.tokens_from_logits(torch.randn(2, 8, 31))
+
+
 def test_frozen_model_has_no_grads_and_stays_in_eval(tmp_path, tiny_pct_config, build_pct):
     cfg = tiny_pct_config(tmp_path, stage='classifier', guide_ratio=0.5,
                           extra='model.update(frozen=True)\n')

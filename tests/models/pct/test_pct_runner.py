@@ -76,8 +76,7 @@ def _run(config: Path) -> Runner:
     return runner
 
 
-def test_two_stage_training_and_coco_evaluation(tmp_path, coco_poses, tiny_pct_config,
-                                                single_thread):
+def test_two_stage_training_and_coco_evaluation(tmp_path, coco_poses, tiny_pct_config):
     torch.manual_seed(0)
     poses, visible = coco_poses(6, size=256, seed=3)
     _write_coco_set(tmp_path / 'coco', poses, visible)

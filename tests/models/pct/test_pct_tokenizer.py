@@ -51,7 +51,7 @@ def test_tokenize_returns_codebook_rows_without_updating():
     assert torch.equal(tok.quantizer.codebook, before)
 
 
-def test_stage1_learns_synthetic_poses(coco_poses, single_thread):
+def test_stage1_learns_synthetic_poses(coco_poses):
     """A tiny tokenizer trained for 400 steps reconstructs held-out poses far better than the
     mean pose does (codebook EMA + straight-through + masking all active)."""
     torch.manual_seed(0)

@@ -5,14 +5,6 @@ import torch
 from postometro_test_utils import make_data_sample
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Tiny tensors run much faster on one thread, especially on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 @pytest.fixture(scope='module')
 def synthetic_batch(synthetic_body_model):
     """Four samples with distinct poses and shapes and their GT J14 (4, 14, 3) m."""

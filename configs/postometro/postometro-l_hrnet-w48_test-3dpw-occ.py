@@ -1,0 +1,13 @@
+# Evaluate postometro-l_hrnet-w48 on 3DPW-OCC (SPEC §4.5):
+#   mim test postometro_mm postometro-l_hrnet-w48_test-3dpw-occ.py --checkpoint CKPT
+_base_ = [
+    '../_base_/models/postometro_hrnet-w48.py',
+    '../_base_/datasets/mesh_mixed_train.py',
+    '../_base_/datasets/pw3d_occ.py',
+]
+model = dict(head=dict(num_encoder_layers=3, num_decoder_layers=3))
+# MeshMetric's ground-truth body model (paths from configs/_base_/body_model_paths.py).
+val_evaluator = dict(
+    body_model=dict(type='GenderedSMPL', model_path={{_base_.smpl_model_dir}}),
+    joint_regressor={{_base_.j_regressor_h36m}})
+test_evaluator = val_evaluator
