@@ -1,0 +1,395 @@
+"""Build a mesh estimator from a config + checkpoint and run it on person boxes of an image.
+
+Mirrors :func:`mmpose.apis.init_model` / :func:`mmpose.apis.inference_topdown`, with what mesh
+recovery adds: a strict checkpoint check, an inference pipeline without labels, the decoded 2D
+pose of the pose tokens and the full-image camera translation of every person.
+"""
+from copy import deepcopy
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
+
+import mmcv
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.registry import DefaultScope
+from mmengine.runner.checkpoint import _load_checkpoint
+from torch import nn
+
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
+from mmpose.structures.bbox import bbox_xywh2xyxy
+from ..datasets.transforms import MESH_META_KEYS
+from ..visualization.renderer import weak_perspective_to_translation
+
+#: Box padding of the inference crops: 3DPW's convention (crop side = 1.2 × max(w, h)).
+DEFAULT_BBOX_PADDING = 1.2
+_CROP_TRANSFORMS = ('MeshTopdownAffine', 'TopdownAffine')
+
+
+class InferenceInputError(ValueError):
+    """An input image, video or box list that cannot be used (message names it)."""
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint whose parameters do not fit the model built from the config."""
+
+
+def _type_name(transform: dict) -> str:
+    return str(transform.get('type', '')).split('.')[-1]
+
+
+# ---------------------------------------------------------------------------- model
+def _load_config(config: Union[str, Path, Config]) -> Config:
+    if isinstance(config, (str, Path)):
+        if not Path(config).is_file():
+            raise FileNotFoundError(f'model config "{config}" does not exist')
+        return Config.fromfile(str(config))
+    if isinstance(config, Config):
+        return deepcopy(config)
+    raise TypeError(f'config must be a file name or an mmengine Config, got {type(config)}')
+
+
+def _check_state_dict(model: nn.Module, state_dict: dict, checkpoint: str,
+                      config_name: str) -> None:
+    """Raise :class:`CheckpointMismatchError` unless ``state_dict`` fits ``model`` exactly."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in expected]
+    wrong_shape = [f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
+                   f'{tuple(expected[k].shape)}' for k in expected
+                   if k in state_dict and hasattr(state_dict[k], 'shape')
+                   and tuple(state_dict[k].shape) != tuple(expected[k].shape)]
+    if not (missing or unexpected or wrong_shape):
+        return
+
+    def listing(title: str, items: List[str]) -> str:
+        shown = ', '.join(items[:5]) + (f', ... ({len(items) - 5} more)' if len(items) > 5
+                                         else '')
+        return f'\n  {len(items)} {title}: {shown}' if items else ''
+
+    hint = ''
+    if any(k.startswith(('transformer_1.', 'pct.', 'conv_1x1.')) for k in unexpected):
+        hint = ('\n  It looks like a checkpoint in the reference PostoMETRO layout: convert it '
+                'with tools/model_converters/postometro_to_plugin.py first.')
+    raise CheckpointMismatchError(
+        f'checkpoint "{checkpoint}" does not match the model of config "{config_name}":'
+        + listing('parameters missing from the checkpoint', missing)
+        + listing('unexpected parameters in the checkpoint', unexpected)
+        + listing('parameters with a different shape', wrong_shape)
+        + '\n  Use the config the checkpoint was trained with.' + hint)
+
+
+def init_model(config: Union[str, Path, Config],
+               checkpoint: Optional[str] = None,
+               device: Optional[str] = None,
+               cfg_options: Optional[dict] = None) -> nn.Module:
+    """Build a mesh estimator from a config and load a checkpoint strictly.
+
+    As :func:`mmpose.apis.init_model`, except that the checkpoint must fit the model exactly:
+    any missing, unexpected or differently shaped parameter raises
+    :class:`CheckpointMismatchError` listing them (a mesh model with silently random layers
+    gives plausible-looking nonsense), and that the head's training-only ``body_model`` (SMPL
+    for ground-truth meshes; its arrays are never in checkpoints) is not built. The model gets
+    ``cfg`` (the config), ``dataset_meta`` (from the checkpoint's meta when present) and
+    ``inference_pipeline`` (see :func:`build_inference_pipeline`) attributes and is in eval
+    mode.
+
+    Args:
+        config (str | Path | Config): model config.
+        checkpoint (str, optional): checkpoint file (mmengine format: ``state_dict`` or a bare
+            state dict). None keeps the random initial weights.
+        device (str, optional): e.g. 'cpu' or 'cuda:0'. Default: 'cuda:0' if available, else
+            'cpu'.
+        cfg_options (dict, optional): overrides merged into the config.
+
+    Returns:
+        nn.Module: the model.
+    """
+    cfg = _load_config(config)
+    config_name = config if isinstance(config, (str, Path)) else cfg.filename or '<Config>'
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if 'model' not in cfg:
+        raise KeyError(f'config "{config_name}" has no "model"')
+    cfg.model.train_cfg = None
+    if cfg.model.get('head', {}).get('body_model') is not None:
+        # the head's SMPL model only builds ground-truth meshes for the losses; inference
+        # needs no (licensed) SMPL files
+        cfg.model.head.body_model = None
+    device = device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpose')):
+        model = MODELS.build(cfg.model)
+        pipeline = build_inference_pipeline(cfg)
+    dataset_meta = None
+    if checkpoint is not None:
+        if not Path(checkpoint).is_file():
+            raise FileNotFoundError(f'checkpoint "{checkpoint}" does not exist')
+        ckpt = _load_checkpoint(str(checkpoint), map_location='cpu')
+        state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+        if not isinstance(state_dict, dict):
+            raise CheckpointMismatchError(f'checkpoint "{checkpoint}" holds no state dict')
+        state_dict = {k[7:] if k.startswith('module.') else k: v for k, v in state_dict.items()}
+        _check_state_dict(model, state_dict, str(checkpoint), str(config_name))
+        model.load_state_dict(state_dict, strict=True)
+        dataset_meta = ckpt.get('meta', {}).get('dataset_meta')
+    model.cfg = cfg
+    model.dataset_meta = dataset_meta or {}
+    model.inference_pipeline = pipeline
+    return model.to(device).eval()
+
+
+def mesh_faces(model: nn.Module) -> np.ndarray:
+    """Faces (F, 3) int64 of the predicted (finest) mesh: the head's mesh sampler, level 0."""
+    sampler = getattr(getattr(model, 'head', None), 'mesh_sampler', None)
+    if sampler is None:
+        raise AttributeError(f'{type(model).__name__}.head has no mesh_sampler: not a mesh '
+                             'estimator (expected e.g. PostoMETROHead)')
+    return np.asarray(sampler.faces(0), dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------- pipeline
+def build_inference_pipeline(cfg: Config, bbox_padding: float = DEFAULT_BBOX_PADDING
+                             ) -> Compose:
+    """The crop pipeline for person boxes, from the config.
+
+    ``cfg.inference_pipeline`` is used unchanged when the config defines it (it receives
+    ``img`` (BGR array), ``img_path``, ``bbox`` (1, 4) xyxy and ``bbox_score`` (1,) and must
+    end with a packing transform whose metainfo holds ``input_size``, ``input_center`` and
+    ``input_scale``). Otherwise it is derived from ``cfg.test_dataloader.dataset.pipeline``
+    as mmpose's ``inference_topdown`` does, with two changes:
+
+    * a ``GetBBoxCenterScale(padding=bbox_padding)`` is inserted before the crop transform
+      (``MeshTopdownAffine`` / ``TopdownAffine``) if the pipeline has none (mesh datasets give
+      centres and scales themselves, detectors give boxes); with the default 1.2 the square
+      crop has side 1.2 × max(w, h), 3DPW's convention;
+    * ``PackMeshInputs`` (which packs training labels) is replaced by mmpose's
+      ``PackPoseInputs`` with the same metainfo keys: at inference there are no labels.
+
+    Args:
+        cfg (Config): model config.
+        bbox_padding (float): box padding of the inserted ``GetBBoxCenterScale``.
+
+    Returns:
+        Compose: the pipeline (built in the config's default scope).
+    """
+    if cfg.get('inference_pipeline'):
+        steps = deepcopy(cfg.inference_pipeline)
+    else:
+        try:
+            steps = deepcopy(cfg.test_dataloader.dataset.pipeline)
+        except AttributeError:
+            raise KeyError('the config has neither "inference_pipeline" nor '
+                           '"test_dataloader.dataset.pipeline" to crop person boxes') from None
+        names = [_type_name(t) for t in steps]
+        crop = next((i for i, n in enumerate(names) if n in _CROP_TRANSFORMS), None)
+        if crop is None:
+            raise ValueError(f'cannot derive an inference pipeline from the test pipeline '
+                             f'{names}: it has no crop transform {_CROP_TRANSFORMS}; define '
+                             '"inference_pipeline" in the config')
+        if 'GetBBoxCenterScale' not in names[:crop]:
+            steps.insert(crop, dict(type='GetBBoxCenterScale', padding=bbox_padding))
+        steps = [dict(type='PackPoseInputs', meta_keys=MESH_META_KEYS)
+                 if _type_name(t) == 'PackMeshInputs' else t for t in steps]
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpose')):
+        return Compose(steps)
+
+
+# ---------------------------------------------------------------------------- inputs
+def read_image(img: Union[str, np.ndarray]) -> Tuple[np.ndarray, Optional[str]]:
+    """Image as BGR uint8 (H, W, 3) and its path (None for arrays).
+
+    Raises:
+        InferenceInputError: the file is missing, unreadable or not an image, or the array
+            is not (H, W, 3).
+    """
+    path = None
+    if isinstance(img, (str, Path)):
+        path = str(img)
+        if not Path(path).is_file():
+            raise InferenceInputError(f'image "{path}" does not exist')
+        try:
+            img = mmcv.imread(path, channel_order='bgr')
+        except Exception as err:  # cv2/turbojpeg/pillow raise various types on bad data
+            raise InferenceInputError(f'image "{path}" cannot be decoded ({err})') from None
+        if img is None:
+            raise InferenceInputError(f'image "{path}" cannot be decoded (corrupt file or '
+                                      'not an image)')
+    img = np.asarray(img)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=-1)
+    if img.ndim != 3 or img.shape[2] != 3 or min(img.shape[:2]) == 0:
+        raise InferenceInputError(f'image {path or "array"} must be (H, W, 3), got '
+                                  f'{img.shape}')
+    return img, path
+
+
+def normalize_bboxes(bboxes: Union[None, Sequence, np.ndarray], image_shape: Tuple[int, int],
+                     bbox_format: str = 'xyxy') -> Tuple[np.ndarray, np.ndarray]:
+    """Boxes (N, 4) xyxy float32 and scores (N,) from user input.
+
+    ``None`` gives the whole image with score 1; an empty list gives no box. Rows may have a
+    fifth column, the box score (default 1).
+
+    Raises:
+        InferenceInputError: wrong shape, unknown format or a box with no area.
+    """
+    height, width = image_shape
+    if bboxes is None:
+        return (np.array([[0, 0, width, height]], dtype=np.float32),
+                np.ones(1, dtype=np.float32))
+    if bbox_format not in ('xyxy', 'xywh'):
+        raise InferenceInputError(f'bbox_format must be "xyxy" or "xywh", got {bbox_format!r}')
+    boxes = np.asarray(bboxes, dtype=np.float32)
+    if boxes.size == 0:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+    boxes = boxes.reshape(-1, boxes.shape[-1]) if boxes.ndim > 1 else boxes[None]
+    if boxes.shape[1] not in (4, 5):
+        raise InferenceInputError(f'boxes must be (N, 4) or (N, 5) with scores, got '
+                                  f'{np.asarray(bboxes).shape}')
+    scores = boxes[:, 4].copy() if boxes.shape[1] == 5 else np.ones(len(boxes), np.float32)
+    boxes = boxes[:, :4].copy()
+    if bbox_format == 'xywh':
+        boxes = bbox_xywh2xyxy(boxes)
+    bad = np.nonzero((boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1]))[0]
+    if len(bad):
+        raise InferenceInputError(f'box {boxes[bad[0]].tolist()} ({bbox_format}) has no area '
+                                  '(expected x1 < x2 and y1 < y2)')
+    return boxes, scores
+
+
+# ---------------------------------------------------------------------------- decoded pose
+def has_decoded_pose(model: nn.Module) -> bool:
+    """Whether :func:`inference_mesh` can give the 2D pose decoded from the pose tokens: the
+    model has a pose tokenizer feeding its neck (``pose_token_source`` 'pct', or
+    'raw_keypoints' whose keypoints the tokenizer decodes)."""
+    return (getattr(model, 'pose_tokenizer', None) is not None
+            and getattr(model, 'neck', None) is not None
+            and getattr(model, 'pose_token_source', None) in ('pct', 'raw_keypoints'))
+
+
+class _NeckInputRecorder:
+    """Records the first positional input of ``model.neck`` (the pose-token features) during
+    a forward pass, so the decoded 2D pose costs only the tokenizer's small decoder rather
+    than a second pass of its backbone."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+        self.inputs: Optional[torch.Tensor] = None
+
+    def __enter__(self) -> '_NeckInputRecorder':
+        self.handle = self.model.neck.register_forward_pre_hook(self._record)
+        return self
+
+    def _record(self, module: nn.Module, args: tuple) -> None:
+        self.inputs = args[0].detach()
+
+    def __exit__(self, *exc) -> None:
+        self.handle.remove()
+
+    def crop_fractions(self) -> np.ndarray:
+        """Decoded 2D pose (B, K, 2) as fractions [0, 1] of the crop width / height."""
+        if self.inputs is None:
+            raise RuntimeError('the model did not run its neck: no pose tokens were recorded')
+        tokenizer = self.model.pose_tokenizer
+        if self.model.pose_token_source == 'pct':
+            size = self.inputs.new_tensor(tokenizer.head.input_size[:2])
+            fractions = tokenizer.head.tokenizer.decode(self.inputs.float()) / size
+        else:  # 'raw_keypoints': the tokenizer's decoded keypoints normalised to [-1, 1]
+            fractions = (self.inputs.float() + 1.0) / 2.0
+        return fractions.cpu().numpy()
+
+
+# ---------------------------------------------------------------------------- inference
+def _chunks(items: list, size: Optional[int]) -> Iterator[list]:
+    size = size or max(len(items), 1)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _camera_translation(camera: np.ndarray, center: np.ndarray, crop_size: float,
+                        focal: float, principal: np.ndarray) -> np.ndarray:
+    """(1, 3) full-image translation, NaN when the camera scale is not positive (the mesh
+    cannot be placed in front of the camera; drawing skips such people)."""
+    if not camera[0] > 0:
+        return np.full((1, 3), np.nan, dtype=np.float32)
+    return weak_perspective_to_translation(camera, center, crop_size, focal,
+                                           principal).astype(np.float32)[None]
+
+
+@torch.no_grad()
+def inference_mesh(model: nn.Module,
+                   img: Union[str, np.ndarray],
+                   bboxes: Union[None, Sequence, np.ndarray] = None,
+                   bbox_format: str = 'xyxy',
+                   batch_size: Optional[int] = None,
+                   focal_length: Optional[float] = None,
+                   decode_pose: Optional[bool] = None) -> List[PoseDataSample]:
+    """Recover one mesh per person box of an image.
+
+    Args:
+        model (nn.Module): a mesh estimator from :func:`init_model`.
+        img (str | np.ndarray): image file or BGR uint8 (H, W, 3) array (mmpose's
+            convention).
+        bboxes (array-like, optional): (N, 4) boxes (or (N, 5) with scores) in
+            ``bbox_format``; None = the whole image as one box; empty = no person.
+        bbox_format (str): 'xyxy' or 'xywh'.
+        batch_size (int, optional): crops per forward pass (None: all at once).
+        focal_length (float, optional): assumed focal length (px) of the full image for
+            ``camera_translation``; None = the image diagonal ``sqrt(W² + H²)`` (CLIFF's
+            estimate for unknown intrinsics).
+        decode_pose (bool, optional): add the 2D pose decoded from the pose tokens; None =
+            whenever the model has a pose tokenizer (:func:`has_decoded_pose`).
+
+    Returns:
+        list[PoseDataSample]: one per box, in box order. ``pred_instances`` (numpy, leading
+        axis 1) hold the model's ``vertices`` (1, V, 3) m root-relative (OpenCV camera axes:
+        x right, y down, z forward), ``keypoints_3d`` (1, 14, 3) m, ``camera`` (1, 3) weak
+        perspective (s, tx, ty), ``keypoints`` (1, 14, 2) image px and ``keypoint_scores``,
+        plus ``bboxes`` (1, 4) xyxy, ``bbox_scores`` (1,), ``camera_translation`` (1, 3) m
+        (``vertices + camera_translation`` is the mesh in the full-image camera, see
+        :func:`weak_perspective_to_translation`; NaN if the predicted scale s <= 0) and,
+        with ``decode_pose``, ``decoded_keypoints`` (1, 17, 2) COCO-17 image px (paper
+        Fig. 3 b). Metainfo adds ``focal_length`` and ``principal_point`` (px) of that camera.
+    """
+    image, path = read_image(img)
+    height, width = image.shape[:2]
+    boxes, scores = normalize_bboxes(bboxes, (height, width), bbox_format)
+    if decode_pose is None:
+        decode_pose = has_decoded_pose(model)
+    elif decode_pose and not has_decoded_pose(model):
+        raise ValueError('decode_pose=True needs a model whose pose tokenizer feeds its neck '
+                         f'(pose_token_source "pct"), got pose_token_source='
+                         f'{getattr(model, "pose_token_source", None)!r}')
+    focal = float(focal_length) if focal_length else float(np.hypot(width, height))
+    principal = np.array([width / 2.0, height / 2.0], dtype=np.float32)
+    pipeline = getattr(model, 'inference_pipeline', None) or build_inference_pipeline(model.cfg)
+
+    data_list = [pipeline(dict(img=image, img_path=path, bbox=box[None], bbox_score=score[None]))
+                 for box, score in zip(boxes, scores[:, None])]
+    results: List[PoseDataSample] = []
+    for chunk in _chunks(data_list, batch_size):
+        batch = pseudo_collate(chunk)
+        if decode_pose:
+            with _NeckInputRecorder(model) as recorder:
+                samples = model.test_step(batch)
+            fractions = recorder.crop_fractions()
+        else:
+            samples = model.test_step(batch)
+        for i, sample in enumerate(samples):
+            pred = sample.pred_instances
+            meta = sample.metainfo
+            center = np.asarray(meta['input_center'], np.float32).reshape(2)
+            scale = np.asarray(meta['input_scale'], np.float32).reshape(2)
+            pred.bboxes = np.asarray(sample.gt_instances.bboxes, np.float32).reshape(1, 4)
+            pred.bbox_scores = np.asarray(sample.gt_instances.bbox_scores,
+                                          np.float32).reshape(1)
+            pred.camera_translation = _camera_translation(pred.camera[0], center,
+                                                          float(scale[0]), focal, principal)
+            if decode_pose:
+                pred.decoded_keypoints = (center + (fractions[i] - 0.5) * scale
+                                          ).astype(np.float32)[None]
+            sample.set_metainfo(dict(focal_length=focal, principal_point=principal))
+            results.append(sample)
+    return results

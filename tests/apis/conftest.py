@@ -1,0 +1,28 @@
+"""Fixtures of the inference-API tests: a tiny PostoMETRO written as config + checkpoint."""
+import pytest
+import torch
+from tiny_mesh_model import write_tiny_model
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Tiny tensors run faster on one thread, especially on a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='session')
+def tiny_model_files(synthetic_body_model, tmp_path_factory):
+    """dict(config, checkpoint, body) of the tiny model (random weights, camera scale ≈ 1)."""
+    out_dir = tmp_path_factory.mktemp('tiny_mesh_model')
+    config, checkpoint = write_tiny_model(synthetic_body_model, str(out_dir))
+    return dict(config=config, checkpoint=checkpoint, body=synthetic_body_model,
+                out_dir=out_dir)
+
+
+@pytest.fixture(scope='module')
+def tiny_model(tiny_model_files):
+    from postometro_mm.apis import init_model
+    return init_model(tiny_model_files['config'], tiny_model_files['checkpoint'], 'cpu')
