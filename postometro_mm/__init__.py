@@ -8,6 +8,6 @@ from .version import __version__
 
 apply_env_compat()
 
-from . import body_models, datasets, evaluation, models, visualization  # noqa: E402,F401
+from . import body_models, datasets, engine, evaluation, models, visualization  # noqa: E402,F401
 
 __all__ = ['__version__']

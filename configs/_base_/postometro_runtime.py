@@ -9,6 +9,10 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, save_best=None, max_keep_ckpts=3),
     visualization=dict(type='PoseVisualizationHook', enable=False))
 
+# mmpose's SyncBuffersHook flattens every buffer and fails on the mesh sampler's sparse ones;
+# this one averages the dense floating-point buffers (BatchNorm statistics) across processes.
+custom_hooks = [dict(type='SyncDenseBuffersHook')]
+
 visualizer = dict(
     type='MeshVisualizer', vis_backends=[dict(type='LocalVisBackend')], name='visualizer')
 

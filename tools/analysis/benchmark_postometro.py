@@ -5,7 +5,9 @@ pose branch (PCT-Base tokenizer + pose modulator).
         [--repeats 5] [--models S-R50 L-HRNet-W48] [--out result.json]
 
 DIR holds ``mesh_downsampling.npz`` and ``J_regressor_h36m_correct.npy`` (the SMPL-topology
-files of METRO / FastMETRO / PostoMETRO). Weights are random (speed does not depend on them).
+files of METRO / FastMETRO / PostoMETRO). The models are those of the repository configs
+``configs/postometro/{postometro,fastmetro}-{s_r50,l_hrnet-w48}_mixed-256x256.py`` (FastMETRO =
+no pose branch), with random weights (speed does not depend on them).
 GFLOPs are counted by ``mmengine.analysis`` at batch 1 (one multiply-add = one FLOP, fvcore's
 convention; operators it cannot count, e.g. sparse matrix products, are listed and skipped).
 Latency is the median wall time of ``repeats`` forward passes in eval mode without gradients,
@@ -19,56 +21,24 @@ import time
 from typing import Dict, List
 
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmpose.registry import MODELS
+from postometro_mm.utils.model_configs import mesh_model_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PCT_BASE_CONFIG = osp.join(REPO, 'configs/pct/pct_classifier_swinv2-base_coco-256x256.py')
-HRNET_W48 = dict(
-    type='HRNet', in_channels=3,
-    extra=dict(
-        stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
-                    num_channels=(64, )),
-        stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, 4),
-                    num_channels=(48, 96)),
-        stage3=dict(num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, 4, 4),
-                    num_channels=(48, 96, 192)),
-        stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
-                    num_channels=(48, 96, 192, 384), multiscale_output=True)))
-# name: (backbone, backbone output channels, encoder/decoder layers per transformer)
+# name: the repository configs of the model (with, without the pose branch)
 MODELS_TO_BENCHMARK = {
-    'S-R50': (dict(type='ResNet', depth=50), 2048, 1),
-    'L-HRNet-W48': (HRNET_W48, 384, 3),
+    'S-R50': ('postometro-s_r50_mixed-256x256.py', 'fastmetro-s_r50_mixed-256x256.py'),
+    'L-HRNet-W48': ('postometro-l_hrnet-w48_mixed-256x256.py',
+                    'fastmetro-l_hrnet-w48_mixed-256x256.py'),
 }
 
 
-def pct_base_cfg() -> dict:
-    """The repository's PCT-Base stage-2 model (image-guided), frozen, no checkpoints."""
-    model = Config.fromfile(PCT_BASE_CONFIG)['model'].to_dict()
-    model['backbone'].pop('init_cfg', None)
-    model['head']['tokenizer'].pop('init_cfg', None)
-    model.pop('data_preprocessor')
-    model.update(frozen=True, test_cfg={})
-    return model
-
-
 def model_cfg(name: str, with_pose: bool, topology_dir: str) -> dict:
-    backbone, in_channels, num_layers = MODELS_TO_BENCHMARK[name]
-    cfg = dict(
-        type='MeshEstimator', backbone=backbone,
-        head=dict(type='PostoMETROHead', in_channels=in_channels,
-                  mesh_sampler=dict(type='MeshSampler',
-                                    filename=osp.join(topology_dir, 'mesh_downsampling.npz'),
-                                    allow_pickle=True),
-                  joint_regressor=osp.join(topology_dir, 'J_regressor_h36m_correct.npy'),
-                  num_encoder_layers=num_layers, num_decoder_layers=num_layers,
-                  with_pose_tokens=with_pose),
-        pose_token_source='pct' if with_pose else 'none')
-    if with_pose:
-        cfg.update(neck=dict(type='PoseTokenModulator'), pose_tokenizer=pct_base_cfg())
-    return cfg
+    """The model of the repository config, random weights, topology files of ``topology_dir``."""
+    config = MODELS_TO_BENCHMARK[name][0 if with_pose else 1]
+    return mesh_model_config(osp.join(REPO, 'configs', 'postometro', config), topology_dir)
 
 
 def count_params(model: torch.nn.Module) -> Dict[str, float]:

@@ -13,38 +13,25 @@ status is 1 on unexpected or shape-mismatched keys. Missing keys are only report
 config misses the pose branch, which FastMETRO does not have (load with ``strict=False``). The
 output is written atomically; an existing DST needs ``--force``.
 """
-import argparse
 import sys
 
-from postometro_mm.models.converters import (build_model_on_meta, fastmetro_official_to_plugin,
-                                             load_state_dict_file, print_key_report, print_keys,
-                                             save_checkpoint_atomic)
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='FastMETRO state dict -> postometro_mm MeshEstimator checkpoint')
-    parser.add_argument('src', help='FastMETRO state dict')
-    parser.add_argument('dst', help='output checkpoint')
-    parser.add_argument('--config', help='plugin config to check the converted keys against')
-    parser.add_argument('--force', action='store_true', help='overwrite DST')
-    return parser.parse_args(argv)
+from postometro_mm.models.converters import (UNMAPPED_KEY, check_keys_against_config,
+                                             checkpoint_conversion_parser,
+                                             fastmetro_official_to_plugin, load_state_dict_file,
+                                             print_keys, save_converted_checkpoint)
+from postometro_mm.utils.cli import refuse_overwrite
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    args = checkpoint_conversion_parser(
+        'FastMETRO state dict -> postometro_mm MeshEstimator checkpoint',
+        src_help='FastMETRO state dict').parse_args(argv)
+    refuse_overwrite(args.dst, args.force)
     plugin, unmapped = fastmetro_official_to_plugin(load_state_dict_file(args.src))
-    print_keys('FastMETRO keys without a plugin counterpart (kept in official_unmapped)',
-               unmapped)
-    status = 0
-    if args.config:
-        _, unexpected, mismatched = print_key_report(build_model_on_meta(args.config), plugin)
-        status = int(bool(unexpected or mismatched))
-    save_checkpoint_atomic(
-        {'state_dict': plugin, 'official_unmapped': unmapped,
-         'meta': dict(converted_from=args.src, converter='fastmetro_official_to_plugin')},
-        args.dst, force=args.force)
-    print(f'wrote {len(plugin)} plugin keys to {args.dst}')
+    print_keys(f'FastMETRO keys without a plugin counterpart (kept in {UNMAPPED_KEY})', unmapped)
+    status = check_keys_against_config(args.config, plugin, allow_missing=True)
+    save_converted_checkpoint(plugin, args.dst, args.force, args.src,
+                              'fastmetro_official_to_plugin', unmapped=unmapped)
     return status
 
 

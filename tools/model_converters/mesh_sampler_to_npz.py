@@ -9,24 +9,17 @@ Example::
     python tools/model_converters/mesh_sampler_to_npz.py \
         data/mesh_downsampling.npz data/smpl_mesh_sampler.npz
 """
-import argparse
-
 from postometro_mm.body_models import MeshSampler
+from postometro_mm.utils.cli import conversion_parser, refuse_overwrite
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('input', help='legacy mesh_downsampling.npz')
-    parser.add_argument('output', help='pickle-free sampler .npz to write')
-    parser.add_argument('--force', action='store_true', help='replace an existing output file')
-    return parser.parse_args()
-
-
-def main() -> None:
-    args = parse_args()
-    sampler = MeshSampler(args.input, allow_pickle=True)
-    sampler.save(args.output, overwrite=args.force)
-    print(f'wrote {args.output}: levels with {sampler.num_vertices} vertices')
+def main(argv=None) -> None:
+    args = conversion_parser(__doc__.split('\n\n')[0], src_help='legacy mesh_downsampling.npz',
+                             dst_help='pickle-free sampler .npz to write').parse_args(argv)
+    refuse_overwrite(args.dst, args.force)
+    sampler = MeshSampler(args.src, allow_pickle=True)
+    sampler.save(args.dst, overwrite=args.force)
+    print(f'wrote {args.dst}: levels with {sampler.num_vertices} vertices')
 
 
 if __name__ == '__main__':

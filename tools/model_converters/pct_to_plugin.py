@@ -22,48 +22,31 @@ Example::
         checkpoints/pct_swinv2-base_plugin.pth \\
         --config configs/pct/pct_classifier_swinv2-base_coco-256x256.py
 """
-import argparse
-import os.path as osp
 import sys
 
-from postometro_mm.models.converters import (build_model_on_meta, load_state_dict_file,
+from postometro_mm.models.converters import (check_keys_against_config,
+                                             checkpoint_conversion_parser, load_state_dict_file,
                                              pct_official_to_plugin, pct_plugin_to_official,
-                                             print_key_report, save_checkpoint_atomic)
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='PCT checkpoint <-> postometro_mm PCTPoseEstimator checkpoint')
-    parser.add_argument('src', help='PCT checkpoint (plugin checkpoint with --reverse)')
-    parser.add_argument('dst', help='output file')
-    parser.add_argument('--config', help='plugin config to check the plugin-layout keys against')
-    parser.add_argument('--reverse', action='store_true',
-                        help='plugin checkpoint -> official PCT layout')
-    parser.add_argument('--force', action='store_true', help='overwrite DST')
-    return parser.parse_args(argv)
+                                             save_converted_checkpoint)
+from postometro_mm.utils.cli import refuse_overwrite
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    args = checkpoint_conversion_parser(
+        'PCT checkpoint <-> postometro_mm PCTPoseEstimator checkpoint',
+        src_help='PCT checkpoint (plugin checkpoint with --reverse)',
+        reverse_help='plugin checkpoint -> official PCT layout').parse_args(argv)
+    refuse_overwrite(args.dst, args.force)
     state_dict = load_state_dict_file(args.src)
     if args.reverse:
-        plugin = state_dict
-        converted = pct_plugin_to_official(state_dict)
+        plugin, converted = state_dict, pct_plugin_to_official(state_dict)
+        converter, layout = 'pct_plugin_to_official', 'pct_official'
     else:
         converted = plugin = pct_official_to_plugin(state_dict)
-    direction = 'plugin -> official' if args.reverse else 'official -> plugin'
-    print(f'{args.src}: {len(state_dict)} tensors -> {len(converted)} tensors ({direction})')
-
-    status = 0
-    if args.config:
-        missing, unexpected, mismatched = print_key_report(build_model_on_meta(args.config),
-                                                           plugin)
-        status = int(bool(missing or unexpected or mismatched))
-    meta = dict(converted_by='tools/model_converters/pct_to_plugin.py',
-                converted_from=osp.abspath(args.src),
-                layout='pct_official' if args.reverse else 'postometro_mm')
-    save_checkpoint_atomic(dict(state_dict=converted, meta=meta), args.dst, force=args.force)
-    print(f'wrote {args.dst}')
+        converter, layout = 'pct_official_to_plugin', 'postometro_mm'
+    print(f'{args.src}: {len(state_dict)} tensors -> {len(converted)} tensors ({converter})')
+    status = check_keys_against_config(args.config, plugin)
+    save_converted_checkpoint(converted, args.dst, args.force, args.src, converter, layout)
     return status
 
 

@@ -14,33 +14,24 @@ and the missing / unexpected / shape-mismatched keys of the converted state dict
 the exit status is 1 if there are any. The output is written atomically (temporary file, then
 rename); an existing DST needs ``--force``.
 """
-import argparse
 import sys
 
 import torch
 
-from postometro_mm.models.converters import (build_model_on_meta, load_state_dict_file,
+from postometro_mm.models.converters import (UNMAPPED_KEY, check_keys_against_config,
+                                             checkpoint_conversion_parser, load_state_dict_file,
                                              postometro_official_to_plugin,
-                                             postometro_plugin_to_official, print_key_report,
-                                             print_keys, save_checkpoint_atomic)
-
-UNMAPPED_KEY = 'official_unmapped'
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='reference PostoMETRO state dict <-> postometro_mm MeshEstimator checkpoint')
-    parser.add_argument('src', help='reference state dict (plugin checkpoint with --reverse)')
-    parser.add_argument('dst', help='output file')
-    parser.add_argument('--config', help='plugin config to check the converted keys against')
-    parser.add_argument('--reverse', action='store_true',
-                        help='plugin checkpoint -> reference state dict')
-    parser.add_argument('--force', action='store_true', help='overwrite DST')
-    return parser.parse_args(argv)
+                                             postometro_plugin_to_official, print_keys,
+                                             save_checkpoint_atomic, save_converted_checkpoint)
+from postometro_mm.utils.cli import refuse_overwrite
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    args = checkpoint_conversion_parser(
+        'reference PostoMETRO state dict <-> postometro_mm MeshEstimator checkpoint',
+        src_help='reference state dict (plugin checkpoint with --reverse)',
+        reverse_help='plugin checkpoint -> reference state dict').parse_args(argv)
+    refuse_overwrite(args.dst, args.force)
     if args.reverse:
         checkpoint = torch.load(args.src, map_location='cpu', weights_only=False)
         unmapped = checkpoint.get(UNMAPPED_KEY, {}) if isinstance(checkpoint, dict) else {}
@@ -52,16 +43,9 @@ def main(argv=None) -> int:
 
     plugin, unmapped = postometro_official_to_plugin(load_state_dict_file(args.src))
     print_keys(f'reference keys without a plugin counterpart (kept in {UNMAPPED_KEY})', unmapped)
-    status = 0
-    if args.config:
-        missing, unexpected, mismatched = print_key_report(build_model_on_meta(args.config),
-                                                           plugin)
-        status = int(bool(missing or unexpected or mismatched))
-    save_checkpoint_atomic(
-        {'state_dict': plugin, UNMAPPED_KEY: unmapped,
-         'meta': dict(converted_from=args.src, converter='postometro_official_to_plugin')},
-        args.dst, force=args.force)
-    print(f'wrote {len(plugin)} plugin keys to {args.dst}')
+    status = check_keys_against_config(args.config, plugin)
+    save_converted_checkpoint(plugin, args.dst, args.force, args.src,
+                              'postometro_official_to_plugin', unmapped=unmapped)
     return status
 
 

@@ -9,24 +9,17 @@ Example::
     python tools/model_converters/smpl_pkl_to_npz.py \
         basicmodel_neutral_lbs_10_207_0_v1.1.0.pkl data/smpl/SMPL_NEUTRAL.npz
 """
-import argparse
-
 from postometro_mm.body_models import load_smpl_model_file, save_smpl_model_npz
+from postometro_mm.utils.cli import conversion_parser, refuse_overwrite
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('input', help='SMPL model .pkl (or .npz) file')
-    parser.add_argument('output', help='pickle-free .npz to write')
-    parser.add_argument('--force', action='store_true', help='replace an existing output file')
-    return parser.parse_args()
-
-
-def main() -> None:
-    args = parse_args()
-    data = load_smpl_model_file(args.input)
-    dropped = save_smpl_model_npz(data, args.output, overwrite=args.force)
-    print(f'wrote {args.output}: {data["v_template"].shape[0]} vertices, '
+def main(argv=None) -> None:
+    args = conversion_parser(__doc__.split('\n\n')[0], src_help='SMPL model .pkl (or .npz) file',
+                             dst_help='pickle-free .npz to write').parse_args(argv)
+    refuse_overwrite(args.dst, args.force)
+    data = load_smpl_model_file(args.src)
+    dropped = save_smpl_model_npz(data, args.dst, overwrite=args.force)
+    print(f'wrote {args.dst}: {data["v_template"].shape[0]} vertices, '
           f'{data["shapedirs"].shape[-1]} shape components')
     if dropped:
         print(f'left out non-array entries: {", ".join(sorted(dropped))}')

@@ -1,14 +1,19 @@
 """Reading, comparing and atomically writing state dicts for the model-converter tools."""
+import argparse
 import os
 import os.path as osp
 import tempfile
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
+from postometro_mm.utils.cli import conversion_parser, refuse_overwrite
+
 _WRAPPER_KEYS = ('state_dict', 'model', 'module')
+#: Converted checkpoints keep the source entries without a plugin counterpart under this key.
+UNMAPPED_KEY = 'official_unmapped'
 
 
 def load_state_dict_file(path: str) -> 'OrderedDict[str, Tensor]':
@@ -44,8 +49,7 @@ def save_checkpoint_atomic(checkpoint: dict, path: str, force: bool = False) -> 
     Raises:
         FileExistsError: ``path`` exists and ``force`` is False.
     """
-    if osp.exists(path) and not force:
-        raise FileExistsError(f'"{path}" exists; pass --force to overwrite it')
+    refuse_overwrite(path, force)
     out_dir = osp.dirname(osp.abspath(path))
     os.makedirs(out_dir, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix='.pth', dir=out_dir)
@@ -57,6 +61,31 @@ def save_checkpoint_atomic(checkpoint: dict, path: str, force: bool = False) -> 
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def save_converted_checkpoint(state_dict: Mapping[str, Tensor], path: str, force: bool,
+                              src: str, converter: str, layout: str = 'postometro_mm',
+                              unmapped: Optional[Mapping[str, Tensor]] = None) -> None:
+    """Write a converter's output ``{'state_dict', 'meta', [UNMAPPED_KEY]}`` atomically (see
+    :func:`save_checkpoint_atomic`) and print what was written.
+
+    Args:
+        state_dict: the converted tensors.
+        path (str): output file.
+        force (bool): overwrite an existing ``path``.
+        src (str): the converted file (recorded as an absolute path in ``meta``).
+        converter (str): the conversion function (recorded in ``meta``).
+        layout (str): key layout of ``state_dict``, 'postometro_mm' or the source project's.
+        unmapped: source entries without a counterpart, kept under ``UNMAPPED_KEY`` (omitted
+            when None).
+    """
+    checkpoint = dict(state_dict=state_dict,
+                      meta=dict(converted_from=osp.abspath(src), converter=converter,
+                                layout=layout))
+    if unmapped is not None:
+        checkpoint[UNMAPPED_KEY] = unmapped
+    save_checkpoint_atomic(checkpoint, path, force=force)
+    print(f'wrote {len(state_dict)} {layout} keys to {path}')
 
 
 def compare_with_model(state_dict: Mapping[str, Tensor], model: nn.Module
@@ -102,3 +131,26 @@ def print_keys(title: str, keys) -> None:
     print(f'{title}: {len(keys)}')
     for key in keys:
         print(f'    {key}')
+
+
+def checkpoint_conversion_parser(description: str, src_help: str,
+                                 reverse_help: Optional[str] = None) -> argparse.ArgumentParser:
+    """``SRC DST [--force] [--config CFG]`` (and ``--reverse`` when ``reverse_help`` is given)
+    of the checkpoint converters in ``tools/model_converters``."""
+    parser = conversion_parser(description, src_help)
+    parser.add_argument('--config', help='plugin config to check the plugin-layout keys against')
+    if reverse_help is not None:
+        parser.add_argument('--reverse', action='store_true', help=reverse_help)
+    return parser
+
+
+def check_keys_against_config(config: Optional[str], state_dict: Mapping[str, Tensor],
+                              allow_missing: bool = False) -> int:
+    """Print the key report of a plugin-layout state dict against the model of ``config``
+    (built on the meta device) and return the converter's exit status: 1 on unexpected or
+    shape-mismatched keys, or on missing keys unless ``allow_missing``; 0 otherwise and when
+    ``config`` is None (no check)."""
+    if config is None:
+        return 0
+    missing, unexpected, mismatched = print_key_report(build_model_on_meta(config), state_dict)
+    return int(bool(unexpected or mismatched or (missing and not allow_missing)))

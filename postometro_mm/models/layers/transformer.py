@@ -17,8 +17,10 @@ def _add_pos(x: Tensor, pos: Optional[Tensor]) -> Tensor:
     return x if pos is None else x + pos
 
 
-class PreNormEncoderLayer(nn.Module):
-    """``x = x + SA(LN1(x)); x = x + FFN(LN2(x))``; position added to queries and keys only.
+class _PreNormLayer(nn.Module):
+    """What both layer types share: pre-normed self-attention (``self_attn``, ``norm1``,
+    ``dropout1``) and a pre-normed ReLU feed-forward network (``linear1``, ``dropout``,
+    ``linear2``) whose ``norm``/``dropout`` are named by the subclass.
 
     Args:
         embed_dims (int): token width C.
@@ -35,9 +37,24 @@ class PreNormEncoderLayer(nn.Module):
         self.linear1 = nn.Linear(embed_dims, feedforward_channels)
         self.linear2 = nn.Linear(feedforward_channels, embed_dims)
         self.norm1 = nn.LayerNorm(embed_dims)
-        self.norm2 = nn.LayerNorm(embed_dims)
         self.dropout = nn.Dropout(dropout)
         self.dropout1 = nn.Dropout(dropout)
+
+    def _feed_forward(self, x: Tensor, norm: nn.LayerNorm, dropout: nn.Dropout) -> Tensor:
+        """``x + dropout(FFN(norm(x)))`` for (B, N, C) tokens."""
+        return x + dropout(self.linear2(self.dropout(F.relu(self.linear1(norm(x))))))
+
+
+class PreNormEncoderLayer(_PreNormLayer):
+    """``x = x + SA(LN1(x)); x = x + FFN(LN2(x))``; position added to queries and keys only.
+
+    Args: as :class:`_PreNormLayer`.
+    """
+
+    def __init__(self, embed_dims: int, num_heads: int, feedforward_channels: int,
+                 dropout: float = 0.1) -> None:
+        super().__init__(embed_dims, num_heads, feedforward_channels, dropout)
+        self.norm2 = nn.LayerNorm(embed_dims)
         self.dropout2 = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, pos: Optional[Tensor] = None) -> Tensor:
@@ -51,34 +68,22 @@ class PreNormEncoderLayer(nn.Module):
         h = self.norm1(x)
         qk = _add_pos(h, pos)
         x = x + self.dropout1(self.self_attn(qk, qk, h, need_weights=False)[0])
-        h = self.norm2(x)
-        return x + self.dropout2(self.linear2(self.dropout(F.relu(self.linear1(h)))))
+        return self._feed_forward(x, self.norm2, self.dropout2)
 
 
-class PreNormDecoderLayer(nn.Module):
+class PreNormDecoderLayer(_PreNormLayer):
     """Masked self-attention, cross-attention to the memory, FFN; each pre-normed and residual.
 
-    Args:
-        embed_dims (int): token width C.
-        num_heads (int): attention heads.
-        feedforward_channels (int): hidden width of the feed-forward network.
-        dropout (float): dropout in attention, after each residual branch and inside the FFN.
+    Args: as :class:`_PreNormLayer`.
     """
 
     def __init__(self, embed_dims: int, num_heads: int, feedforward_channels: int,
                  dropout: float = 0.1) -> None:
-        super().__init__()
-        self.self_attn = nn.MultiheadAttention(embed_dims, num_heads, dropout=dropout,
-                                               batch_first=True)
+        super().__init__(embed_dims, num_heads, feedforward_channels, dropout)
         self.multihead_attn = nn.MultiheadAttention(embed_dims, num_heads, dropout=dropout,
                                                     batch_first=True)
-        self.linear1 = nn.Linear(embed_dims, feedforward_channels)
-        self.linear2 = nn.Linear(feedforward_channels, embed_dims)
-        self.norm1 = nn.LayerNorm(embed_dims)
         self.norm2 = nn.LayerNorm(embed_dims)
         self.norm3 = nn.LayerNorm(embed_dims)
-        self.dropout = nn.Dropout(dropout)
-        self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
         self.dropout3 = nn.Dropout(dropout)
 
@@ -99,20 +104,26 @@ class PreNormDecoderLayer(nn.Module):
         h = self.norm2(x)
         x = x + self.dropout2(self.multihead_attn(
             h, _add_pos(memory, memory_pos), memory, need_weights=False)[0])
-        h = self.norm3(x)
-        return x + self.dropout3(self.linear2(self.dropout(F.relu(self.linear1(h)))))
+        return self._feed_forward(x, self.norm3, self.dropout3)
 
 
-class PreNormTransformerEncoder(nn.Module):
-    """``num_layers`` :class:`PreNormEncoderLayer` followed by a LayerNorm (``norm``)."""
+class _PreNormStack(nn.Module):
+    """``num_layers`` layers of type ``layer_type`` (``layers.{i}``) and a final LayerNorm
+    (``norm``); the layer arguments are those of :class:`_PreNormLayer`."""
+    layer_type = _PreNormLayer
 
     def __init__(self, num_layers: int, embed_dims: int, num_heads: int,
                  feedforward_channels: int, dropout: float = 0.1) -> None:
         super().__init__()
         self.layers = nn.ModuleList(
-            PreNormEncoderLayer(embed_dims, num_heads, feedforward_channels, dropout)
+            self.layer_type(embed_dims, num_heads, feedforward_channels, dropout)
             for _ in range(num_layers))
         self.norm = nn.LayerNorm(embed_dims)
+
+
+class PreNormTransformerEncoder(_PreNormStack):
+    """``num_layers`` :class:`PreNormEncoderLayer` followed by a LayerNorm (``norm``)."""
+    layer_type = PreNormEncoderLayer
 
     def forward(self, x: Tensor, pos: Optional[Tensor] = None) -> Tensor:
         for layer in self.layers:
@@ -120,16 +131,9 @@ class PreNormTransformerEncoder(nn.Module):
         return self.norm(x)
 
 
-class PreNormTransformerDecoder(nn.Module):
+class PreNormTransformerDecoder(_PreNormStack):
     """``num_layers`` :class:`PreNormDecoderLayer` followed by a LayerNorm (``norm``)."""
-
-    def __init__(self, num_layers: int, embed_dims: int, num_heads: int,
-                 feedforward_channels: int, dropout: float = 0.1) -> None:
-        super().__init__()
-        self.layers = nn.ModuleList(
-            PreNormDecoderLayer(embed_dims, num_heads, feedforward_channels, dropout)
-            for _ in range(num_layers))
-        self.norm = nn.LayerNorm(embed_dims)
+    layer_type = PreNormDecoderLayer
 
     def forward(self, x: Tensor, memory: Tensor, self_attn_mask: Optional[Tensor] = None,
                 memory_pos: Optional[Tensor] = None) -> Tensor:

@@ -3,57 +3,20 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.config import Config
 
 from mmpose.registry import MODELS
 from postometro_mm.models.converters import (fastmetro_official_to_plugin,
                                              postometro_official_to_plugin,
                                              postometro_plugin_to_official)
+from postometro_mm.utils.model_configs import mesh_model_config
 
 REPO = Path(__file__).resolve().parents[3]
-PCT_CONFIGS = {0.5: REPO / 'configs/pct/pct_classifier_swinv2-base_coco-256x256.py',
-               0.0: REPO / 'configs/pct/pct_classifier_swinv2-base-noimgguide_coco-256x256.py'}
-HRNET_W48 = dict(
-    type='HRNet', in_channels=3,
-    extra=dict(
-        stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
-                    num_channels=(64, )),
-        stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, 4),
-                    num_channels=(48, 96)),
-        stage3=dict(num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, 4, 4),
-                    num_channels=(48, 96, 192)),
-        stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
-                    num_channels=(48, 96, 192, 384), multiscale_output=True)))
+# reference key list -> the repository config of that model
 VARIANTS = {
-    'PostoMETRO-S_PoseResNet50_PCTbase-guide0.5.txt':
-        (dict(type='ResNet', depth=50), 2048, 1, 0.5),
-    'PostoMETRO-M_HRNetW48pose_PCTbase-guide0.0.txt': (HRNET_W48, 384, 2, 0.0),
-    'PostoMETRO-L_HRNetW48pose_PCTbase-guide0.5.txt': (HRNET_W48, 384, 3, 0.5),
+    'PostoMETRO-S_PoseResNet50_PCTbase-guide0.5.txt': 'postometro-s_r50_mixed-256x256.py',
+    'PostoMETRO-M_HRNetW48pose_PCTbase-guide0.0.txt': 'postometro-m_hrnet-w48_mixed-256x256.py',
+    'PostoMETRO-L_HRNetW48pose_PCTbase-guide0.5.txt': 'postometro-l_hrnet-w48_mixed-256x256.py',
 }
-
-
-def pct_base_cfg(guide_ratio: float) -> dict:
-    """PCT-Base stage-2 model of the repository's PCT config, frozen, without checkpoints."""
-    model = Config.fromfile(str(PCT_CONFIGS[guide_ratio]))['model'].to_dict()
-    model['backbone'].pop('init_cfg', None)
-    model['head']['tokenizer'].pop('init_cfg', None)
-    model.update(frozen=True, test_cfg={})
-    model.pop('data_preprocessor')
-    return model
-
-
-def postometro_cfg(topology: Path, backbone: dict, in_channels: int, num_layers: int,
-                   guide_ratio: float) -> dict:
-    return dict(
-        type='MeshEstimator', backbone=backbone,
-        neck=dict(type='PoseTokenModulator'),
-        head=dict(type='PostoMETROHead', in_channels=in_channels,
-                  mesh_sampler=dict(type='MeshSampler',
-                                    filename=str(topology / 'mesh_downsampling.npz'),
-                                    allow_pickle=True),
-                  joint_regressor=str(topology / 'J_regressor_h36m_correct.npy'),
-                  num_encoder_layers=num_layers, num_decoder_layers=num_layers),
-        pose_tokenizer=pct_base_cfg(guide_ratio))
 
 
 def reference_state_dict(key_file: Path) -> dict:
@@ -76,10 +39,10 @@ def reference_state_dict(key_file: Path) -> dict:
 @pytest.mark.parametrize('key_file', sorted(VARIANTS))
 def test_reference_layout_round_trip(reference_data_dir, key_file):
     official = reference_state_dict(reference_data_dir / 'official_state_dicts' / key_file)
-    backbone, in_channels, num_layers, guide = VARIANTS[key_file]
+    model_cfg = mesh_model_config(str(REPO / 'configs' / 'postometro' / VARIANTS[key_file]),
+                                  str(reference_data_dir / 'smpl_topology'))
     with torch.device('meta'):
-        model = MODELS.build(postometro_cfg(reference_data_dir / 'smpl_topology', backbone,
-                                            in_channels, num_layers, guide))
+        model = MODELS.build(model_cfg)
 
     plugin, unmapped = postometro_official_to_plugin(official)
     expected = model.state_dict()
@@ -115,26 +78,26 @@ def test_neck_and_head_keys_map_as_documented():
         postometro_plugin_to_official({'data_preprocessor.mean': value})
 
 
-def test_fastmetro_resnet_and_hrnet_checkpoints():
-    value = torch.zeros(1)
-    plugin, unmapped = fastmetro_official_to_plugin({
-        'backbone.0.weight': value, 'backbone.1.running_mean': value,
-        'backbone.4.0.conv1.weight': value, 'backbone.7.2.bn3.bias': value,
-        'conv_1x1.weight': value, 'transformer_1.encoder.norm.weight': value,
-        'intermediate2fine_upsample.weight': value})
-    assert set(plugin) == {'backbone.conv1.weight', 'backbone.bn1.running_mean',
-                           'backbone.layer1.0.conv1.weight', 'backbone.layer4.2.bn3.bias',
-                           'head.conv_1x1.weight', 'head.transformer_1.encoder.norm.weight'}
-    assert list(unmapped) == ['intermediate2fine_upsample.weight']
-
-    plugin, unmapped = fastmetro_official_to_plugin({
-        'backbone.stage4.0.branches.3.0.conv1.weight': value,
-        'backbone.incre_modules.0.0.conv1.weight': value, 'backbone.classifier.weight': value,
-        'conv_1x1.weight': value, 'cam_predictor.bias': value})
-    assert set(plugin) == {'backbone.stage4.0.branches.3.0.conv1.weight',
-                           'head.cam_predictor.bias'}
-    assert set(unmapped) == {'backbone.incre_modules.0.0.conv1.weight',
-                             'backbone.classifier.weight', 'conv_1x1.weight'}
+@pytest.mark.parametrize('official, expected, expected_unmapped', [
+    pytest.param(  # torchvision ResNet-50 trunk: nn.Sequential indices -> mmpose names
+        ['backbone.0.weight', 'backbone.1.running_mean', 'backbone.4.0.conv1.weight',
+         'backbone.7.2.bn3.bias', 'conv_1x1.weight', 'transformer_1.encoder.norm.weight',
+         'intermediate2fine_upsample.weight'],
+        {'backbone.conv1.weight', 'backbone.bn1.running_mean', 'backbone.layer1.0.conv1.weight',
+         'backbone.layer4.2.bn3.bias', 'head.conv_1x1.weight',
+         'head.transformer_1.encoder.norm.weight'},
+        {'intermediate2fine_upsample.weight'}, id='resnet'),
+    pytest.param(  # classification HRNet-W64: its head and the conv_1x1 reading it are dropped
+        ['backbone.stage4.0.branches.3.0.conv1.weight', 'backbone.incre_modules.0.0.conv1.weight',
+         'backbone.classifier.weight', 'conv_1x1.weight', 'cam_predictor.bias'],
+        {'backbone.stage4.0.branches.3.0.conv1.weight', 'head.cam_predictor.bias'},
+        {'backbone.incre_modules.0.0.conv1.weight', 'backbone.classifier.weight',
+         'conv_1x1.weight'}, id='hrnet'),
+])
+def test_fastmetro_checkpoint_keys(official, expected, expected_unmapped):
+    plugin, unmapped = fastmetro_official_to_plugin({k: torch.zeros(1) for k in official})
+    assert set(plugin) == expected
+    assert set(unmapped) == expected_unmapped
 
 
 def test_fastmetro_transformer_loads_into_fastmetro_model(synthetic_body_model):

@@ -1,0 +1,3 @@
+from .sync_buffers_hook import SyncDenseBuffersHook
+
+__all__ = ['SyncDenseBuffersHook']

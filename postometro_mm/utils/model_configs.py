@@ -1,0 +1,72 @@
+"""The ``model`` of a repository config, ready to build outside a Runner (benchmarks, converter
+checks): random initial weights and the body-model files of a local folder."""
+import os.path as osp
+from typing import Any, Optional
+
+from mmengine.config import Config
+
+#: SMPL-topology files read by ``PostoMETROHead`` (METRO / FastMETRO / PostoMETRO data folders).
+MESH_DOWNSAMPLING_FILE = 'mesh_downsampling.npz'
+H36M_REGRESSOR_FILE = 'J_regressor_h36m_correct.npy'
+
+
+def _is_pretrained(init_cfg: Any) -> bool:
+    return isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'
+
+
+def without_pretrained(cfg: Any) -> Any:
+    """A copy of a config tree (dicts, lists, tuples) without the ``init_cfg`` entries that load
+    a checkpoint (``type='Pretrained'``); other initialisers stay."""
+    if isinstance(cfg, dict):
+        out = {}
+        for key, value in cfg.items():
+            if key == 'init_cfg':
+                if _is_pretrained(value):
+                    continue
+                if isinstance(value, (list, tuple)):
+                    value = [v for v in value if not _is_pretrained(v)] or None
+            out[key] = without_pretrained(value)
+        return out
+    if isinstance(cfg, (list, tuple)):
+        return type(cfg)(without_pretrained(v) for v in cfg)
+    return cfg
+
+
+def mesh_model_config(config: str, topology_dir: str,
+                      smpl_model_dir: Optional[str] = None) -> dict:
+    """``model`` of a ``MeshEstimator`` config file as a plain dict with random initial weights.
+
+    The head reads ``mesh_downsampling.npz`` and ``J_regressor_h36m_correct.npy`` from
+    ``topology_dir``; its ``GenderedSMPL`` (ground-truth meshes, needed for training only) reads
+    ``smpl_model_dir``, or is left out when that is None. Every ``init_cfg`` of type
+    ``'Pretrained'`` (backbone, pose tokenizer) is removed.
+
+    Args:
+        config (str): config file, e.g. ``configs/postometro/postometro-s_r50_mixed-256x256.py``.
+        topology_dir (str): folder with the two SMPL-topology files.
+        smpl_model_dir (str, optional): folder with ``SMPL_{NEUTRAL,MALE,FEMALE}.{pkl,npz}``.
+
+    Returns:
+        dict: the model config, for ``mmpose.registry.MODELS.build``.
+
+    Raises:
+        FileNotFoundError: a missing config file or topology file.
+        KeyError: the config has no ``model.head`` (not a mesh model config).
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file "{config}" does not exist')
+    for name in (MESH_DOWNSAMPLING_FILE, H36M_REGRESSOR_FILE):
+        if not osp.isfile(osp.join(topology_dir, name)):
+            raise FileNotFoundError(f'topology folder "{topology_dir}" has no {name}')
+    cfg = Config.fromfile(config)
+    model = without_pretrained(cfg.model.to_dict()) if 'model' in cfg else {}
+    if 'head' not in model:
+        raise KeyError(f'config "{config}" has no model.head: expected a MeshEstimator config')
+    head = model['head']
+    head['mesh_sampler'] = dict(head.get('mesh_sampler', dict(type='MeshSampler')),
+                                filename=osp.join(topology_dir, MESH_DOWNSAMPLING_FILE),
+                                allow_pickle=True)
+    head['joint_regressor'] = osp.join(topology_dir, H36M_REGRESSOR_FILE)
+    head['body_model'] = (None if smpl_model_dir is None else
+                          dict(type='GenderedSMPL', model_path=smpl_model_dir))
+    return model
