@@ -1,9 +1,10 @@
 """Build a mesh estimator from a config + checkpoint and run it on person boxes of an image.
 
 Mirrors :func:`mmpose.apis.init_model` / :func:`mmpose.apis.inference_topdown`, with what mesh
-recovery adds: a strict checkpoint check, an inference pipeline without labels, the decoded 2D
+recovery adds: a strict checkpoint check, the crop pipeline for person boxes, the decoded 2D
 pose of the pose tokens and the full-image camera translation of every person.
 """
+from contextlib import contextmanager, nullcontext
 from copy import deepcopy
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
@@ -20,7 +21,6 @@ from torch import nn
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import bbox_xywh2xyxy
-from ..datasets.transforms import MESH_META_KEYS
 from ..visualization.renderer import weak_perspective_to_translation
 
 #: Box padding of the inference crops: 3DPW's convention (crop side = 1.2 × max(w, h)).
@@ -157,15 +157,13 @@ def build_inference_pipeline(cfg: Config, bbox_padding: float = DEFAULT_BBOX_PAD
     ``cfg.inference_pipeline`` is used unchanged when the config defines it (it receives
     ``img`` (BGR array), ``img_path``, ``bbox`` (1, 4) xyxy and ``bbox_score`` (1,) and must
     end with a packing transform whose metainfo holds ``input_size``, ``input_center`` and
-    ``input_scale``). Otherwise it is derived from ``cfg.test_dataloader.dataset.pipeline``
-    as mmpose's ``inference_topdown`` does, with two changes:
-
-    * a ``GetBBoxCenterScale(padding=bbox_padding)`` is inserted before the crop transform
-      (``MeshTopdownAffine`` / ``TopdownAffine``) if the pipeline has none (mesh datasets give
-      centres and scales themselves, detectors give boxes); with the default 1.2 the square
-      crop has side 1.2 × max(w, h), 3DPW's convention;
-    * ``PackMeshInputs`` (which packs training labels) is replaced by mmpose's
-      ``PackPoseInputs`` with the same metainfo keys: at inference there are no labels.
+    ``input_scale``). Otherwise it is the config's own test pipeline,
+    ``cfg.test_dataloader.dataset.pipeline`` (as in mmpose's ``inference_topdown``; its
+    ``PackMeshInputs`` packs the image, the box and the crop metainfo when there are no
+    labels), with a ``GetBBoxCenterScale(padding=bbox_padding)`` inserted before the crop
+    transform (``MeshTopdownAffine`` / ``TopdownAffine``) if the pipeline has none: mesh
+    datasets give centres and scales themselves, detectors give boxes. With the default 1.2
+    the square crop has side 1.2 × max(w, h), 3DPW's convention.
 
     Args:
         cfg (Config): model config.
@@ -190,8 +188,6 @@ def build_inference_pipeline(cfg: Config, bbox_padding: float = DEFAULT_BBOX_PAD
                              '"inference_pipeline" in the config')
         if 'GetBBoxCenterScale' not in names[:crop]:
             steps.insert(crop, dict(type='GetBBoxCenterScale', padding=bbox_padding))
-        steps = [dict(type='PackPoseInputs', meta_keys=MESH_META_KEYS)
-                 if _type_name(t) == 'PackMeshInputs' else t for t in steps]
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpose')):
         return Compose(steps)
 
@@ -262,43 +258,24 @@ def normalize_bboxes(bboxes: Union[None, Sequence, np.ndarray], image_shape: Tup
 # ---------------------------------------------------------------------------- decoded pose
 def has_decoded_pose(model: nn.Module) -> bool:
     """Whether :func:`inference_mesh` can give the 2D pose decoded from the pose tokens: the
-    model has a pose tokenizer feeding its neck (``pose_token_source`` 'pct', or
-    'raw_keypoints' whose keypoints the tokenizer decodes)."""
-    return (getattr(model, 'pose_tokenizer', None) is not None
-            and getattr(model, 'neck', None) is not None
-            and getattr(model, 'pose_token_source', None) in ('pct', 'raw_keypoints'))
+    model is a :class:`MeshEstimator` whose pose tokenizer feeds its neck
+    (:attr:`MeshEstimator.can_decode_pose`)."""
+    return bool(getattr(model, 'can_decode_pose', False))
 
 
-class _NeckInputRecorder:
-    """Records the first positional input of ``model.neck`` (the pose-token features) during
-    a forward pass, so the decoded 2D pose costs only the tokenizer's small decoder rather
-    than a second pass of its backbone."""
-
-    def __init__(self, model: nn.Module) -> None:
-        self.model = model
-        self.inputs: Optional[torch.Tensor] = None
-
-    def __enter__(self) -> '_NeckInputRecorder':
-        self.handle = self.model.neck.register_forward_pre_hook(self._record)
-        return self
-
-    def _record(self, module: nn.Module, args: tuple) -> None:
-        self.inputs = args[0].detach()
-
-    def __exit__(self, *exc) -> None:
-        self.handle.remove()
-
-    def crop_fractions(self) -> np.ndarray:
-        """Decoded 2D pose (B, K, 2) as fractions [0, 1] of the crop width / height."""
-        if self.inputs is None:
-            raise RuntimeError('the model did not run its neck: no pose tokens were recorded')
-        tokenizer = self.model.pose_tokenizer
-        if self.model.pose_token_source == 'pct':
-            size = self.inputs.new_tensor(tokenizer.head.input_size[:2])
-            fractions = tokenizer.head.tokenizer.decode(self.inputs.float()) / size
-        else:  # 'raw_keypoints': the tokenizer's decoded keypoints normalised to [-1, 1]
-            fractions = (self.inputs.float() + 1.0) / 2.0
-        return fractions.cpu().numpy()
+@contextmanager
+def _decoded_pose_option(model: nn.Module, enabled: bool) -> Iterator[None]:
+    """Set the model's ``test_cfg.output_decoded_pose`` for the duration of a call."""
+    test_cfg = model.test_cfg
+    had, previous = 'output_decoded_pose' in test_cfg, test_cfg.get('output_decoded_pose')
+    test_cfg['output_decoded_pose'] = enabled
+    try:
+        yield
+    finally:
+        if had:
+            test_cfg['output_decoded_pose'] = previous
+        else:
+            test_cfg.pop('output_decoded_pose')
 
 
 # ---------------------------------------------------------------------------- inference
@@ -339,8 +316,10 @@ def inference_mesh(model: nn.Module,
         focal_length (float, optional): assumed focal length (px) of the full image for
             ``camera_translation``; None = the image diagonal ``sqrt(W² + H²)`` (CLIFF's
             estimate for unknown intrinsics).
-        decode_pose (bool, optional): add the 2D pose decoded from the pose tokens; None =
-            whenever the model has a pose tokenizer (:func:`has_decoded_pose`).
+        decode_pose (bool, optional): add the 2D pose decoded from the pose tokens (the
+            model's ``test_cfg.output_decoded_pose`` for this call: the tokenizer runs once,
+            only its small decoder is added); None = whenever the model can
+            (:func:`has_decoded_pose`).
 
     Returns:
         list[PoseDataSample]: one per box, in box order. ``pred_instances`` (numpy, leading
@@ -359,9 +338,9 @@ def inference_mesh(model: nn.Module,
     if decode_pose is None:
         decode_pose = has_decoded_pose(model)
     elif decode_pose and not has_decoded_pose(model):
-        raise ValueError('decode_pose=True needs a model whose pose tokenizer feeds its neck '
-                         f'(pose_token_source "pct"), got pose_token_source='
-                         f'{getattr(model, "pose_token_source", None)!r}')
+        raise ValueError('decode_pose=True needs a MeshEstimator whose pose tokenizer feeds its '
+                         'neck (pose_token_source "pct" or "raw_keypoints"), got '
+                         f'pose_token_source={getattr(model, "pose_token_source", None)!r}')
     focal = float(focal_length) if focal_length else float(np.hypot(width, height))
     principal = np.array([width / 2.0, height / 2.0], dtype=np.float32)
     pipeline = getattr(model, 'inference_pipeline', None) or build_inference_pipeline(model.cfg)
@@ -370,14 +349,10 @@ def inference_mesh(model: nn.Module,
                  for box, score in zip(boxes, scores[:, None])]
     results: List[PoseDataSample] = []
     for chunk in _chunks(data_list, batch_size):
-        batch = pseudo_collate(chunk)
-        if decode_pose:
-            with _NeckInputRecorder(model) as recorder:
-                samples = model.test_step(batch)
-            fractions = recorder.crop_fractions()
-        else:
-            samples = model.test_step(batch)
-        for i, sample in enumerate(samples):
+        with (_decoded_pose_option(model, decode_pose) if has_decoded_pose(model)
+              else nullcontext()):
+            samples = model.test_step(pseudo_collate(chunk))
+        for sample in samples:
             pred = sample.pred_instances
             meta = sample.metainfo
             center = np.asarray(meta['input_center'], np.float32).reshape(2)
@@ -387,9 +362,6 @@ def inference_mesh(model: nn.Module,
                                           np.float32).reshape(1)
             pred.camera_translation = _camera_translation(pred.camera[0], center,
                                                           float(scale[0]), focal, principal)
-            if decode_pose:
-                pred.decoded_keypoints = (center + (fractions[i] - 0.5) * scale
-                                          ).astype(np.float32)[None]
             sample.set_metainfo(dict(focal_length=focal, principal_point=principal))
             results.append(sample)
     return results

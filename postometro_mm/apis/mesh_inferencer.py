@@ -15,10 +15,10 @@ from torch import nn
 
 from mmpose.evaluation.functional import nms
 from mmpose.structures import PoseDataSample, merge_data_samples
+from ..visualization.scene import draw_people
 from .frame_sources import Frame, FrameSource, open_source
 from .inference import (has_decoded_pose, inference_mesh, init_model, mesh_faces,
                         read_image)
-from .scene_drawing import draw_people
 
 
 def mmdet_config_dir() -> str:
@@ -241,8 +241,9 @@ class MeshInferencer:
             np.ndarray: RGB uint8 (H, W × panels, 3).
         """
         if pose_2d and not self.has_decoded_pose:
-            raise ValueError('pose_2d needs a model with a pose tokenizer (pose_token_source '
-                             f'"pct"); this one has {self.model.pose_token_source!r}')
+            raise ValueError('pose_2d needs a model whose pose tokenizer feeds its neck '
+                             '(pose_token_source "pct" or "raw_keypoints"); this one has '
+                             f'{getattr(self.model, "pose_token_source", None)!r}')
         return draw_people(np.ascontiguousarray(image[..., ::-1]), data_sample, self.faces,
                            side_view=side_view, pose_2d=pose_2d, alpha=alpha)
 

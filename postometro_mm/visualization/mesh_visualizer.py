@@ -1,6 +1,6 @@
 """MMPose visualizer that overlays recovered meshes (CPU renderer) and 2D keypoints."""
 import os.path as osp
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import mmcv
 import numpy as np
@@ -14,8 +14,8 @@ from mmpose.visualization import PoseLocalVisualizer
 from postometro_mm.body_models import gender_to_index
 from postometro_mm.body_models.mesh_sampler import read_mesh_sampler_file
 from postometro_mm.body_models.smpl_io import load_smpl_model_file, resolve_smpl_path
-from .renderer import (overlay_render, render_mesh, rotate_about_y,
-                       weak_perspective_to_translation)
+from .renderer import weak_perspective_to_translation
+from .scene import draw_meshes, draw_side_view, people_in_camera, person_colors
 
 
 def load_faces(faces: Union[str, np.ndarray]) -> np.ndarray:
@@ -72,6 +72,11 @@ class MeshVisualizer(PoseLocalVisualizer):
     crop in the metainfo (``input_center``, ``input_scale``), rendered by the CPU renderer
     with an assumed focal length and alpha-blended over the image; then the 2D keypoints
     (``pred_instances.keypoints``, image px) are drawn by :class:`PoseLocalVisualizer`.
+    Predictions of :class:`postometro_mm.apis.MeshInferencer` (N people of one image, with
+    ``pred_instances.camera_translation`` and the metainfo ``focal_length``) are drawn as
+    they are placed there, all people in one z-buffer, coloured by
+    :func:`person_colors`. Meshes and the side view are drawn by
+    :mod:`postometro_mm.visualization.scene`.
 
     With ``draw_gt=True`` a ground-truth panel is added on the left (mmpose's layout): the GT
     keypoints (crop px in this plugin's data samples) mapped back to the image, and, when a
@@ -90,8 +95,8 @@ class MeshVisualizer(PoseLocalVisualizer):
         focal_length (float, optional): assumed focal length (px) of the full image; ``None``
             uses the image diagonal ``sqrt(W^2 + H^2)``. Defaults to 5000 (nearly
             orthographic, like the weak-perspective model).
-        side_view (bool): append a panel with the predicted mesh turned 90 degrees about the
-            vertical axis, on a white background.
+        side_view (bool): append a panel with the predicted meshes turned 90 degrees about
+            the vertical axis, on a white background (:func:`draw_side_view`).
         body_model (dict, optional): a ``GenderedSMPL`` config to draw GT meshes.
         **kwargs: arguments of :class:`PoseLocalVisualizer` (vis_backends, save_dir,
             kpt_color, radius, line_width, ...).
@@ -134,10 +139,29 @@ class MeshVisualizer(PoseLocalVisualizer):
             float(_numpy(meta['input_scale']).reshape(-1)[0]), focal, principal)
         return vertices + transl, focal
 
-    def _draw_mesh(self, image: np.ndarray, vertices: np.ndarray, focal: float,
-                   color: Sequence[int]) -> np.ndarray:
-        render = render_mesh(vertices, self.faces, image.shape[:2], focal, color=color)
-        return overlay_render(image, render, self.mesh_alpha)
+    def _pred_meshes(self, data_sample: PoseDataSample, image_shape: Tuple[int, int]
+                     ) -> Tuple[List[np.ndarray], List[Tuple[int, int, int]], float,
+                                Optional[np.ndarray]]:
+        """Camera-frame predicted meshes, their colours, focal length and principal point.
+
+        With ``camera_translation`` (inference API) every person as placed there, with the
+        metainfo's ``focal_length`` and ``principal_point``; otherwise (a crop of the test
+        loop) the first instance placed from its weak-perspective camera and the crop.
+        """
+        pred = data_sample.pred_instances
+        meta = data_sample.metainfo
+        if 'camera_translation' in pred:
+            if 'focal_length' not in meta:
+                raise KeyError('MeshVisualizer: predictions with "camera_translation" need the '
+                               'metainfo "focal_length" it was computed with')
+            meshes, indices = people_in_camera(data_sample)
+            principal = meta.get('principal_point')
+            return (meshes, person_colors(indices), float(meta['focal_length']),
+                    None if principal is None else _numpy(principal).reshape(2))
+        verts, focal = self._camera_frame_mesh(
+            _numpy(pred.vertices)[0].astype(np.float64), _numpy(pred.camera).reshape(-1, 3)[0],
+            meta, image_shape)
+        return [verts], [self.mesh_color], focal, None
 
     @torch.no_grad()
     def _gt_mesh(self, gt: InstanceData) -> Optional[np.ndarray]:
@@ -167,14 +191,12 @@ class MeshVisualizer(PoseLocalVisualizer):
         pred = data_sample.pred_instances
         panel = image.copy()
         side = None
-        if 'vertices' in pred and 'camera' in pred:
-            verts, focal = self._camera_frame_mesh(
-                _numpy(pred.vertices)[0].astype(np.float64),
-                _numpy(pred.camera).reshape(-1, 3)[0], data_sample.metainfo, image.shape[:2])
-            panel = self._draw_mesh(panel, verts, focal, self.mesh_color)
+        if 'vertices' in pred and 'camera' in pred and len(pred):
+            meshes, colors, focal, principal = self._pred_meshes(data_sample, image.shape[:2])
+            panel = draw_meshes(panel, meshes, self.faces, focal, principal, colors,
+                                self.mesh_alpha)
             if self.side_view:
-                side = self._draw_mesh(np.full_like(image, 255), rotate_about_y(verts, 90.0),
-                                       focal, self.mesh_color)
+                side = draw_side_view(image.shape[:2], meshes, self.faces, focal, colors)
         panel = self._draw_instances_kpts(panel, pred, kpt_thr, show_kpt_idx, skeleton_style)
         if draw_bbox:
             panel = self._draw_instances_bbox(panel, pred)
@@ -194,7 +216,8 @@ class MeshVisualizer(PoseLocalVisualizer):
             verts, focal = self._camera_frame_mesh(gt_verts,
                                                    _numpy(pred.camera).reshape(-1, 3)[0],
                                                    meta, image.shape[:2])
-            panel = self._draw_mesh(panel, verts, focal, self.gt_mesh_color)
+            panel = draw_meshes(panel, [verts], self.faces, focal, None, [self.gt_mesh_color],
+                                self.mesh_alpha)
         if 'keypoints' in gt and 'input_size' in meta:
             kpts = InstanceData(
                 keypoints=self._crop_to_image(_numpy(gt.keypoints).astype(np.float64), meta))

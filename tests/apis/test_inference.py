@@ -38,7 +38,7 @@ def test_init_model_loads_the_checkpoint(tiny_model, tiny_model_files):
     assert all(torch.equal(saved[k], state[k]) for k in saved)
     names = [type(t).__name__ for t in tiny_model.inference_pipeline.transforms]
     assert names == ['LoadMeshImage', 'GetBBoxCenterScale', 'MeshTopdownAffine',
-                     'PackPoseInputs']
+                     'PackMeshInputs']
     assert tiny_model.inference_pipeline.transforms[1].padding == 1.2
     assert not tiny_model.training
     faces = mesh_faces(tiny_model)
@@ -95,6 +95,25 @@ def test_prediction_matches_a_hand_made_crop(tiny_model, tiny_model_files):
     placed = pred.keypoints_3d[0].astype(np.float64) + pred.camera_translation[0]
     projected = 1e5 * placed[:, :2] / placed[:, 2:] + [w / 2, h / 2]
     np.testing.assert_allclose(projected, pred.keypoints[0], atol=0.05)
+
+
+def test_decoded_pose_is_the_models_option_for_one_call(tiny_model):
+    """inference_mesh switches the estimator's test_cfg.output_decoded_pose for the call only;
+    the decoded pose costs no second pass of the tokenizer's backbone."""
+    image = _image(seed=2)
+    calls = []
+    hook = tiny_model.pose_tokenizer.backbone.register_forward_hook(
+        lambda *args: calls.append(1))
+    try:
+        with_pose = inference_mesh(tiny_model, image)[0].pred_instances
+        assert len(calls) == 1
+        without = inference_mesh(tiny_model, image, decode_pose=False)[0].pred_instances
+    finally:
+        hook.remove()
+    assert with_pose.decoded_keypoints.shape == (1, 17, 2)
+    assert 'decoded_keypoints' not in without
+    np.testing.assert_array_equal(with_pose.vertices, without.vertices)
+    assert 'output_decoded_pose' not in tiny_model.test_cfg  # restored
 
 
 def test_focal_length_only_moves_the_mesh_in_depth(tiny_model):

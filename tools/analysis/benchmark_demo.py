@@ -98,8 +98,9 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    from postometro_mm.apis import draw_meshes, inference_mesh, init_model
+    from postometro_mm.apis import inference_mesh, init_model
     from postometro_mm.apis.mesh_inferencer import PersonDetector
+    from postometro_mm.visualization import draw_meshes
 
     for name in ('mesh_downsampling.npz', 'J_regressor_h36m_correct.npy'):
         if not osp.isfile(osp.join(args.topology_dir, name)):

@@ -1,6 +1,7 @@
 """Top-down mesh estimator: CNN backbone + (frozen pose tokenizer → pose modulator) + mesh head."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -10,6 +11,8 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 
 POSE_TOKEN_SOURCES = ('pct', 'gt_keypoints', 'raw_keypoints', 'none')
+#: sources whose tokens come from the tokenizer's prediction, so a 2D pose can be decoded
+DECODABLE_SOURCES = ('pct', 'raw_keypoints')
 GT_TOKEN_SCORE = 10.0  # paper Table 6: ground-truth tokens get a fixed, confident score
 
 
@@ -42,6 +45,16 @@ class MeshEstimator(TopdownPoseEstimator):
 
     The tokenizer stays in eval mode without gradients (paper; SPEC §1.2 quirk 2).
 
+    Decoded 2D pose (paper Fig. 3 b): with ``test_cfg=dict(output_decoded_pose=True)``,
+    :meth:`predict` also stores the COCO-17 pose that the tokenizer's decoder recovers from
+    the pose tokens the head consumed, as ``pred_instances.decoded_keypoints`` (1, 17, 2)
+    float32 in original-image pixels (through the metainfo ``input_center`` and
+    ``input_scale`` of the crop). The tokenizer's backbone and classifier run once; only its
+    small decoder is added (SPEC §1.2 quirk 5: skipped otherwise). With
+    ``logit_noise_std > 0`` the pose is decoded from the perturbed tokens the head sees.
+    Available when :attr:`can_decode_pose` (a ``pose_tokenizer`` and source ``'pct'`` or
+    ``'raw_keypoints'``, whose keypoints are the decoded ones).
+
     Args:
         backbone (dict): backbone config.
         head (dict): ``PostoMETROHead`` config.
@@ -50,8 +63,9 @@ class MeshEstimator(TopdownPoseEstimator):
         pose_token_source (str): one of ``POSE_TOKEN_SOURCES``. Defaults to 'pct'.
         logit_noise_std (float): std of the test-time logit noise. Defaults to 0.
         backbone_out_index (int): which backbone output feeds the head. Defaults to -1.
-        train_cfg, test_cfg, data_preprocessor, init_cfg, metainfo: as
-            :class:`TopdownPoseEstimator`.
+        train_cfg, data_preprocessor, init_cfg, metainfo: as :class:`TopdownPoseEstimator`.
+        test_cfg (dict, optional): ``output_decoded_pose`` (bool, default False), see above;
+            ``flip_test`` is not supported.
     """
 
     def __init__(self,
@@ -91,6 +105,24 @@ class MeshEstimator(TopdownPoseEstimator):
             self.pose_tokenizer = MODELS.build(pose_tokenizer)
             self.pose_tokenizer.requires_grad_(False)
             self.pose_tokenizer.eval()
+        self._check_decoded_pose_option()
+
+    @property
+    def can_decode_pose(self) -> bool:
+        """Whether ``test_cfg.output_decoded_pose`` is possible: the pose tokens come from the
+        pose tokenizer's prediction (source 'pct' or 'raw_keypoints' with a tokenizer)."""
+        return self.pose_tokenizer is not None and self.pose_token_source in DECODABLE_SOURCES
+
+    def _check_decoded_pose_option(self) -> bool:
+        """``test_cfg.output_decoded_pose``, validated against :attr:`can_decode_pose`."""
+        wanted = bool(self.test_cfg.get('output_decoded_pose', False))
+        if wanted and not self.can_decode_pose:
+            raise ValueError(
+                'MeshEstimator: test_cfg.output_decoded_pose=True needs a pose_tokenizer and '
+                f'pose_token_source in {DECODABLE_SOURCES}; got pose_token_source='
+                f'{self.pose_token_source!r} and '
+                f'{"a" if self.pose_tokenizer is not None else "no"} pose_tokenizer')
+        return wanted
 
     def train(self, mode: bool = True) -> 'MeshEstimator':
         """Switch mode; the frozen pose tokenizer always stays in eval mode."""
@@ -108,7 +140,9 @@ class MeshEstimator(TopdownPoseEstimator):
         return (feats, )
 
     def extract_pose_tokens(self, inputs: Tensor,
-                            data_samples: Optional[SampleList] = None) -> Optional[Tensor]:
+                            data_samples: Optional[SampleList] = None,
+                            return_decoded_pose: bool = False
+                            ) -> Union[Optional[Tensor], Tuple[Tensor, Tensor]]:
         """Pose tokens (B, N, C) for the head, or None for ``pose_token_source='none'``.
 
         The token source runs without gradients; the neck (pose modulator) trains.
@@ -116,12 +150,36 @@ class MeshEstimator(TopdownPoseEstimator):
         Args:
             inputs (Tensor): (B, 3, H, W) normalised crops.
             data_samples (list[PoseDataSample], optional): needed by the ground-truth sources.
+            return_decoded_pose (bool): also return the 2D pose decoded from the same tokens
+                (needs :attr:`can_decode_pose`).
+
+        Returns:
+            Tensor | None: the pose tokens; with ``return_decoded_pose`` a tuple of them and
+            the decoded COCO-17 pose (B, 17, 2) as fractions [0, 1] of the crop width and
+            height.
         """
+        if return_decoded_pose and not self.can_decode_pose:
+            raise ValueError('MeshEstimator: the decoded 2D pose needs a pose_tokenizer and '
+                             f'pose_token_source in {DECODABLE_SOURCES}, got '
+                             f'{self.pose_token_source!r}')
         if self.pose_token_source == 'none':
             return None
         with torch.no_grad():
             feats, scores = self._token_source(inputs, data_samples)
-        return self.neck(feats.float(), scores.float())
+            fractions = self._decoded_pose_fractions(feats) if return_decoded_pose else None
+        tokens = self.neck(feats.float(), scores.float())
+        return (tokens, fractions) if return_decoded_pose else tokens
+
+    def _decoded_pose_fractions(self, token_feats: Tensor) -> Tensor:
+        """The tokenizer's decoded 2D pose of the source's token features, as fractions of
+        the crop (B, K, 2). 'pct': the features are softmax(logits) @ codebook, decoded as
+        :meth:`PCTPoseEstimator.tokens_from_logits` does; 'raw_keypoints': they are the
+        decoded keypoints already, normalised to [-1, 1]."""
+        if self.pose_token_source == 'raw_keypoints':
+            return (token_feats.float() + 1.0) / 2.0
+        head = self.pose_tokenizer.head
+        keypoints = head.tokenizer.decode(token_feats)
+        return keypoints.float() / keypoints.new_tensor(head.input_size[:2]).float()
 
     def _token_source(self, inputs: Tensor, data_samples: Optional[SampleList]
                       ) -> Tuple[Tensor, Tensor]:
@@ -185,11 +243,30 @@ class MeshEstimator(TopdownPoseEstimator):
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
         if self.test_cfg.get('flip_test', False):
             raise ValueError('MeshEstimator: test_cfg.flip_test is not supported for meshes')
+        decode = self._check_decoded_pose_option()
         feats = self.extract_feat(inputs)
-        pose_tokens = self.extract_pose_tokens(inputs, data_samples)
+        pose_tokens = self.extract_pose_tokens(inputs, data_samples,
+                                               return_decoded_pose=decode)
+        if decode:
+            pose_tokens, fractions = pose_tokens
         preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg,
                                   pose_tokens=pose_tokens)
+        if decode:
+            self._add_decoded_pose(preds, fractions.cpu().numpy(), data_samples)
         return self.add_pred_to_datasample(preds, None, data_samples)
+
+    @staticmethod
+    def _add_decoded_pose(preds: List[InstanceData], fractions: np.ndarray,
+                          data_samples: SampleList) -> None:
+        """Set ``decoded_keypoints`` (1, K, 2) original-image px of every prediction from crop
+        fractions (B, K, 2): ``input_center + (fraction - 0.5) · input_scale`` (the crop has
+        no rotation at test time)."""
+        for pred, fraction, data_sample in zip(preds, fractions, data_samples):
+            meta = data_sample.metainfo
+            center = np.asarray(meta['input_center'], dtype=np.float32).reshape(2)
+            scale = np.asarray(meta['input_scale'], dtype=np.float32).reshape(2)
+            pred.decoded_keypoints = (center + (fraction - 0.5) * scale
+                                      ).astype(np.float32)[None]
 
     def add_pred_to_datasample(self, batch_pred_instances: List[InstanceData],
                                batch_pred_fields: Optional[Sequence],

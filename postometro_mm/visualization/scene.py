@@ -1,6 +1,7 @@
 """Draw the people of one image: meshes in the full-image camera (one z-buffer for everybody,
 so people occlude each other correctly), a side view, and the 2D pose decoded from the pose
-tokens. Images are RGB uint8, as in mmpose's visualizers."""
+tokens. Images are RGB uint8, as in mmpose's visualizers. Used by the demo
+(:class:`postometro_mm.apis.MeshInferencer`) and by :class:`MeshVisualizer`."""
 import os.path as osp
 from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
@@ -9,7 +10,7 @@ import cv2
 import numpy as np
 
 from mmpose.structures import PoseDataSample
-from ..visualization.renderer import overlay_render, render_mesh, rotate_about_y
+from .renderer import overlay_render, render_mesh, rotate_about_y
 
 #: RGB colours given to the people of an image in turn.
 PERSON_COLORS = ((166, 188, 235), (235, 180, 150), (160, 220, 160), (230, 210, 130),
@@ -21,7 +22,8 @@ def people_in_camera(data_sample: PoseDataSample) -> Tuple[List[np.ndarray], Lis
 
     Args:
         data_sample (PoseDataSample): ``pred_instances.vertices`` (N, V, 3) root-relative and
-            ``pred_instances.camera_translation`` (N, 3), as :func:`inference_mesh` gives them.
+            ``pred_instances.camera_translation`` (N, 3), as
+            :func:`postometro_mm.apis.inference_mesh` gives them.
 
     Returns:
         tuple: the placed vertices (V, 3) float64 of every person whose translation is finite,
@@ -38,13 +40,14 @@ def people_in_camera(data_sample: PoseDataSample) -> Tuple[List[np.ndarray], Lis
 
 def _merge_meshes(meshes: Sequence[np.ndarray], faces: np.ndarray,
                   colors: Sequence[Sequence[int]]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One vertex array, one face array (offset per person) and per-vertex colours."""
+    """One vertex array, one face array (offset per person) and per-face colours (flat per
+    person: the same shades as rendering each mesh with its single colour)."""
     offsets = np.cumsum([0] + [len(m) for m in meshes[:-1]])
     vertices = np.concatenate(meshes)
     all_faces = np.concatenate([faces + off for off in offsets])
-    vertex_colors = np.concatenate(
-        [np.broadcast_to(np.asarray(c, np.float64), (len(m), 3)) for m, c in zip(meshes, colors)])
-    return vertices, all_faces, vertex_colors
+    face_colors = np.concatenate(
+        [np.broadcast_to(np.asarray(c, np.float64), (len(faces), 3)) for c in colors])
+    return vertices, all_faces, face_colors
 
 
 def person_colors(indices: Sequence[int]) -> List[Tuple[int, int, int]]:
@@ -72,10 +75,12 @@ def draw_meshes(image: np.ndarray, meshes: Sequence[np.ndarray], faces: np.ndarr
     """
     if not meshes:
         return image.copy()
-    colors = colors or person_colors(range(len(meshes)))
-    vertices, all_faces, vertex_colors = _merge_meshes(meshes, faces, colors)
+    colors = person_colors(range(len(meshes))) if colors is None else colors
+    if len(colors) != len(meshes):
+        raise ValueError(f'draw_meshes: {len(colors)} colours for {len(meshes)} meshes')
+    vertices, all_faces, face_colors = _merge_meshes(meshes, faces, colors)
     render = render_mesh(vertices, all_faces, image.shape[:2], focal_length, principal_point,
-                         vertex_colors=vertex_colors)
+                         face_colors=face_colors)
     return overlay_render(image, render, alpha)
 
 

@@ -1,10 +1,13 @@
-"""Drawing several people with one z-buffer, the side view and the decoded 2D pose."""
+"""Drawing several people with one z-buffer, the side view and the decoded 2D pose, for the
+demo and for MeshVisualizer."""
 import numpy as np
+import pytest
 from mmengine.structures import InstanceData
 
 from mmpose.structures import PoseDataSample
-from postometro_mm.apis import draw_meshes, draw_people, draw_pose_2d, draw_side_view
-from postometro_mm.apis.scene_drawing import PERSON_COLORS
+from postometro_mm.visualization import (PERSON_COLORS, MeshVisualizer, draw_meshes,
+                                         draw_people, draw_pose_2d, draw_side_view,
+                                         render_mesh)
 
 
 def _square(size: float, depth: float, offset=(0.0, 0.0)):
@@ -103,3 +106,39 @@ def test_pose_2d_draws_the_skeleton_at_the_keypoints():
     assert np.all(out[:40] == 0) and np.all(out[60:] == 0)
     # NaN people are skipped
     assert np.all(draw_pose_2d(image, np.full((1, 17, 2), np.nan)) == 0)
+
+
+def test_single_colour_meshes_render_like_the_renderer():
+    vertices, faces = _cube(0.2, (0.05, -0.1, 3.0))
+    image = np.full((60, 80, 3), 30, np.uint8)
+    out = draw_meshes(image, [vertices], faces, 100.0, colors=[(10, 200, 90)], alpha=1.0)
+    render = render_mesh(vertices, faces, (60, 80), 100.0, color=(10, 200, 90))
+    np.testing.assert_array_equal(out[render.mask], render.rgb[render.mask])
+    np.testing.assert_array_equal(out[~render.mask], image[~render.mask])
+    with pytest.raises(ValueError, match='1 colours for 2 meshes'):
+        draw_meshes(image, [vertices, vertices], faces, 100.0, colors=[(1, 2, 3)])
+
+
+def test_mesh_visualizer_draws_every_placed_person():
+    """Predictions of the inference API (camera_translation + focal_length) are drawn like
+    the demo draws them: all people, one z-buffer, the metainfo's camera."""
+    near, faces = _square(0.2, 0.0)
+    pred = InstanceData(vertices=np.stack([near, near]).astype(np.float32),
+                        camera=np.ones((2, 3), np.float32),
+                        camera_translation=np.array([[-0.3, 0, 3.0], [0.4, 0, 4.0]], np.float32))
+    sample = PoseDataSample(pred_instances=pred,
+                            metainfo=dict(focal_length=60.0,
+                                          principal_point=np.array([32.0, 24.0])))
+    image = np.full((48, 64, 3), 80, np.uint8)
+    vis = MeshVisualizer(name='scene_vis', faces=faces, side_view=True)
+    drawn = vis.add_datasample('img', image, sample, draw_gt=False)
+    expected = draw_people(image, sample, faces, side_view=True, alpha=vis.mesh_alpha)
+    np.testing.assert_array_equal(drawn, expected)
+    # both people are there, left and right of the image centre, in their own colours
+    mesh_panel = drawn[:, :64]
+    for column, color in ((32 - 6, PERSON_COLORS[0]), (32 + 6, PERSON_COLORS[1])):
+        np.testing.assert_allclose(_hue((mesh_panel[24, column] - 0.2 * 80) / 0.8),
+                                   _hue(color), atol=0.02)
+    del sample.focal_length
+    with pytest.raises(KeyError, match='focal_length'):
+        vis.add_datasample('img', image, sample, draw_gt=False)
