@@ -31,13 +31,20 @@ import sys
 import time
 from typing import List, Optional
 
-import cv2
-import numpy as np
-from mmengine.utils import ProgressBar
+# Run from a source checkout, the demo uses that checkout's package (not an installed copy).
+_REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if osp.isfile(osp.join(_REPO, 'postometro_mm', '__init__.py')):
+    sys.path.insert(0, _REPO)
 
-from postometro_mm.apis import (CheckpointMismatchError, InferenceInputError, MeshInferencer,
-                                open_source, prediction_records, save_person_meshes)
-from postometro_mm.apis.exporters import MESH_FORMATS, MESH_SPACES, RECORD_LEGEND
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from mmengine.utils import ProgressBar  # noqa: E402
+
+from postometro_mm.apis import (  # noqa: E402
+    CheckpointMismatchError, InferenceInputError, MeshInferencer, open_source,
+    prediction_records, save_person_meshes)
+from postometro_mm.apis.exporters import (  # noqa: E402
+    MESH_FORMATS, MESH_SPACES, RECORD_LEGEND)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -1,16 +1,6 @@
 """Fixtures of the inference-API tests: a tiny PostoMETRO written as config + checkpoint."""
 import pytest
-import torch
 from tiny_mesh_model import write_tiny_model
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Tiny tensors run faster on one thread, especially on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='session')

@@ -9,7 +9,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / 'apis'))
@@ -17,14 +16,6 @@ from tiny_mesh_model import write_tiny_model  # noqa: E402
 
 IMAGE_SIZE = (96, 128)  # (H, W)
 NUM_VIDEO_FRAMES = 3
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='session')
