@@ -45,6 +45,9 @@ model = dict(
                           allow_pickle=True),
         joint_regressor={{_base_.j_regressor_h36m}},
         body_model=dict(type='GenderedSMPL', model_path={{_base_.smpl_model_dir}}),
+        # FastMETRO's normal loss uses smpl_1723_faces.npy (3451 faces; METRO/FastMETRO data);
+        # None takes the sampler's level-1 faces (3442 of them).
+        mid_faces=None,
         embed_dims=(512, 128),
         feedforward_channels=(2048, 512),
         num_heads=8,

@@ -1,4 +1,5 @@
 """Two-stage transformer mesh head of PostoMETRO (and FastMETRO without pose tokens), SPEC §1."""
+import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -60,6 +61,9 @@ class PostoMETROHead(BaseHead):
             for root-relative meshes and the 14 evaluation joints.
         body_model (dict, optional): config of a ``GenderedSMPL`` building ground-truth meshes
             for :meth:`loss` (its arrays are not saved in checkpoints).
+        mid_faces (str, optional): ``.npy`` of the middle mesh's faces (F, 3) for the normal
+            loss, e.g. FastMETRO's ``smpl_1723_faces.npy`` (3451 faces). Defaults to None: the
+            sampler's level-1 faces (3442 of those 3451 for SMPL's ``mesh_downsampling.npz``).
         embed_dims (tuple[int, int]): widths of transformers 1 and 2. Defaults to (512, 128).
         feedforward_channels (tuple[int, int]): FFN widths. Defaults to (2048, 512).
         num_heads (int): attention heads. Defaults to 8.
@@ -79,6 +83,7 @@ class PostoMETROHead(BaseHead):
                  mesh_sampler: ConfigType,
                  joint_regressor: str,
                  body_model: OptConfigType = None,
+                 mid_faces: Optional[str] = None,
                  embed_dims: Tuple[int, int] = (512, 128),
                  feedforward_channels: Tuple[int, int] = (2048, 512),
                  num_heads: int = 8,
@@ -98,7 +103,7 @@ class PostoMETROHead(BaseHead):
         # built under ``torch.device('meta')`` to check checkpoint keys. GenderedSMPL keeps its
         # (licensed) arrays in non-persistent buffers: they never enter checkpoints.
         with torch.device('cpu'):
-            self._build_fixed_data(mesh_sampler, joint_regressor)
+            self._build_fixed_data(mesh_sampler, joint_regressor, mid_faces)
             self.body_model = MODELS.build(body_model) if body_model is not None else None
         d1, d2 = embed_dims
         self.with_pose_tokens = with_pose_tokens
@@ -132,7 +137,8 @@ class PostoMETROHead(BaseHead):
         self.loss_edge = MODELS.build(loss_edge) if loss_edge is not None else None
         self.loss_normal = MODELS.build(loss_normal) if loss_normal is not None else None
 
-    def _build_fixed_data(self, mesh_sampler: ConfigType, joint_regressor: str) -> None:
+    def _build_fixed_data(self, mesh_sampler: ConfigType, joint_regressor: str,
+                          mid_faces: Optional[str]) -> None:
         """Mesh sampler, H36M regressor, attention mask and middle-mesh edges/faces."""
         self.mesh_sampler = MODELS.build(mesh_sampler)
         levels = tuple(self.mesh_sampler.num_vertices)
@@ -151,8 +157,9 @@ class PostoMETROHead(BaseHead):
         self.register_buffer('attention_mask', mask.bool(), persistent=False)
         self.register_buffer('mid_edges', torch.from_numpy(self.mesh_sampler.edges(1)),
                              persistent=False)
-        self.register_buffer('mid_faces', torch.from_numpy(self.mesh_sampler.faces(1)),
-                             persistent=False)
+        faces = self.mesh_sampler.faces(1) if mid_faces is None else _load_faces(
+            mid_faces, self.num_vertices_mid)
+        self.register_buffer('mid_faces', torch.from_numpy(faces), persistent=False)
 
     # ------------------------------------------------------------------ forward
     def forward(self, feats: Feats, pose_tokens: Optional[Tensor] = None) -> Dict[str, Tensor]:
@@ -343,3 +350,15 @@ def _stack_labels(batch_data_samples: OptSampleList, key: str, device: torch.dev
                            f'(has {sorted(labels.keys())}); pack it with PackMeshInputs')
         values.append(torch.as_tensor(labels.get(key)))
     return torch.cat(values).to(device)
+
+
+def _load_faces(path: str, num_vertices: int) -> np.ndarray:
+    """(F, 3) int64 faces from a ``.npy`` file, checked against the mesh's vertex count."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'PostoMETROHead: mid_faces file "{path}" does not exist '
+                                '(smpl_1723_faces.npy comes with the METRO/FastMETRO data)')
+    faces = np.load(path).astype(np.int64)
+    if faces.ndim != 2 or faces.shape[1] != 3 or faces.min() < 0 or faces.max() >= num_vertices:
+        raise ValueError(f'PostoMETROHead: mid_faces {path} must be (F, 3) indices into '
+                         f'{num_vertices} vertices, got shape {faces.shape}')
+    return faces

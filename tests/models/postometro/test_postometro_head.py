@@ -69,6 +69,22 @@ def test_attention_mask_real_topology(real_topology_head_cfg):
     assert not mask[:14].any() and not mask[:, :14].any()
 
 
+def test_mid_faces_from_fastmetro_file(real_topology_head_cfg, reference_data_dir, tmp_path):
+    """The normal loss can use FastMETRO's 3451 middle-mesh faces; the sampler's 3442 are a
+    subset of them; a file with out-of-range indices is refused."""
+    faces_file = reference_data_dir / 'smpl_topology' / 'smpl_1723_faces.npy'
+    default = real_topology_head_cfg().mid_faces.numpy()
+    explicit = real_topology_head_cfg(mid_faces=str(faces_file)).mid_faces.numpy()
+    assert explicit.shape == (3451, 3) and default.shape == (3442, 3)
+    np.testing.assert_array_equal(explicit, np.load(faces_file))
+    as_sets = {tuple(sorted(f)) for f in explicit.tolist()}
+    assert all(tuple(sorted(f)) in as_sets for f in default.tolist())
+    bad = tmp_path / 'bad_faces.npy'
+    np.save(bad, np.array([[0, 1, 1723]]))
+    with pytest.raises(ValueError, match='1723 vertices'):
+        real_topology_head_cfg(mid_faces=str(bad))
+
+
 def test_state_dict_has_no_sampler_or_body_model(synthetic_body_model):
     head = MODELS.build(tiny_head_cfg(synthetic_body_model))
     keys = head.state_dict().keys()
