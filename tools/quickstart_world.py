@@ -25,6 +25,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='heavily occluded test images')
     parser.add_argument('--image-size', type=int, default=256, help='image side in px')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument('--pose-spread', type=float, default=0.7,
+                        help='joint-angle spread (1: full joint ranges, 0.7: everyday poses)')
+    parser.add_argument('--yaw-std', type=float, default=None,
+                        help='std in degrees of the turn away from the camera (default: '
+                        'every direction equally)')
     parser.add_argument('--body-model', default=None,
                         help='folder with SMPL_{MALE,FEMALE}.{npz,pkl} and '
                         'J_regressor_extra.npy (default: a small synthetic body model written '
@@ -41,6 +46,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         result = generate_world(
             args.out_dir, args.num_train, args.num_test, args.num_test_occluded,
             image_size=args.image_size, seed=args.seed, body_model=args.body_model,
+            pose_spread=args.pose_spread, yaw_std_deg=args.yaw_std,
             force=args.force, progress=not args.quiet)
     except (FileExistsError, FileNotFoundError, ValueError) as err:
         raise SystemExit(f'error: {err}') from None

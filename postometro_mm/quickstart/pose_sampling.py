@@ -15,7 +15,7 @@ then y, then z: ``R = Rz(z) @ Ry(y) @ Rx(x)``. With that order the angles read n
 Only the left side and the centre line are tabulated; a right joint takes its mirror twin's
 limits with the y and z ranges negated (the mirror map of :func:`flip_smpl_pose`).
 """
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -168,16 +168,20 @@ def upright_orientation(yaw: float, pitch: float = 0.0, roll: float = 0.0) -> np
     return tilt @ facing_camera @ turn
 
 
-def sample_global_orient(rng: np.random.Generator, yaw_std_deg: float = 70.0,
+def sample_global_orient(rng: np.random.Generator, yaw_std_deg: Optional[float] = None,
                          tilt_std_deg: float = 8.0, tilt_max_deg: float = 25.0) -> np.ndarray:
     """(3,) axis-angle camera-frame global orientation of a mostly upright person.
 
-    The yaw is N(0, ``yaw_std_deg``) wrapped to (-180, 180] degrees (mostly facing the
-    camera, a fifth of the people seen from behind at the default), pitch and roll are
-    N(0, ``tilt_std_deg``) clipped to ``tilt_max_deg``.
+    The yaw (turn about the body's vertical axis, 0 = facing the camera) is uniform over the
+    circle by default (people walk in every direction, as in 3DPW), or N(0, ``yaw_std_deg``)
+    wrapped to (-180, 180] degrees (70: mostly facing the camera, a fifth seen from behind).
+    Pitch and roll are N(0, ``tilt_std_deg``) clipped to ``tilt_max_deg``.
     """
-    yaw = np.deg2rad(rng.normal(0.0, yaw_std_deg))
-    yaw = (yaw + np.pi) % (2 * np.pi) - np.pi
+    if yaw_std_deg is None:
+        yaw = rng.uniform(-np.pi, np.pi)
+    else:
+        yaw = np.deg2rad(rng.normal(0.0, yaw_std_deg))
+        yaw = (yaw + np.pi) % (2 * np.pi) - np.pi
     pitch, roll = np.deg2rad(np.clip(rng.normal(0.0, tilt_std_deg, size=2), -tilt_max_deg,
                                      tilt_max_deg))
     return matrix_to_axis_angle(upright_orientation(yaw, pitch, roll))

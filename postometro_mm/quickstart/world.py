@@ -190,7 +190,8 @@ def _visibility_stats(codes: np.ndarray) -> Dict[str, float]:
 
 def _generate_split(name: str, num_images: int, folder: str, people: SyntheticPeople,
                     camera: PinholeCamera, seed: int, frames_per_sequence: int,
-                    model_dir: str, j_regressor_extra: str, progress: bool) -> Dict[str, Any]:
+                    pose_spread: float, yaw_std_deg: Optional[float], model_dir: str,
+                    j_regressor_extra: str, progress: bool) -> Dict[str, Any]:
     """Render one split into ``folder`` and write its annotations; returns its statistics."""
     spec = SPLITS[name]
 
@@ -211,7 +212,8 @@ def _generate_split(name: str, num_images: int, folder: str, people: SyntheticPe
                     writer.write(sequence_file(writer.sequence))
                 writer = PW3DSequenceWriter(seq_name, gender, betas, camera.intrinsics)
         rng = _rng(seed, spec.code, 1, index)
-        pose = np.concatenate([sample_global_orient(rng), sample_body_pose(rng)])
+        pose = np.concatenate([sample_global_orient(rng, yaw_std_deg),
+                               sample_body_pose(rng, pose_spread)])
         vertices, smpl_joints, j24 = people.pose(gender, pose, betas)
         trans = place_person(rng, vertices, camera)
         vertex_part, face_part = people.parts[gender]
@@ -280,7 +282,9 @@ def generate_world(out_dir: str, num_train: int, num_test: int, num_test_occlude
                    image_size: int = 256, seed: int = 0,
                    body_model: Union[None, str, Dict[str, Any]] = None,
                    force: bool = False, focal_length: Optional[float] = None,
-                   frames_per_sequence: int = 10, progress: bool = True) -> Dict[str, Any]:
+                   frames_per_sequence: int = 10, pose_spread: float = 0.7,
+                   yaw_std_deg: Optional[float] = None,
+                   progress: bool = True) -> Dict[str, Any]:
     """Generate (or reuse) the synthetic world (module docstring).
 
     Args:
@@ -294,6 +298,10 @@ def generate_world(out_dir: str, num_train: int, num_test: int, num_test_occlude
         force: replace splits that exist with other arguments (otherwise an error).
         focal_length: in px; default ``2 * image_size`` (people end up 3-7 m away).
         frames_per_sequence: frames per subject / sequence.
+        pose_spread: scale of the joint-angle spreads around the most likely pose (1: the full
+            ranges of :data:`~.pose_sampling.JOINT_LIMITS_DEG`; 0.7: everyday poses).
+        yaw_std_deg: std of the body's turn away from the camera in degrees, or None for
+            every direction equally (see :func:`~.pose_sampling.sample_global_orient`).
         progress: show progress bars.
 
     Returns:
@@ -315,12 +323,16 @@ def generate_world(out_dir: str, num_train: int, num_test: int, num_test_occlude
         raise ValueError(f'image_size must be >= 64 px, got {image_size}')
     if frames_per_sequence < 1:
         raise ValueError(f'frames_per_sequence must be >= 1, got {frames_per_sequence}')
+    if not pose_spread > 0:
+        raise ValueError(f'pose_spread must be > 0, got {pose_spread}')
     out_dir = osp.abspath(os.fspath(out_dir))
     os.makedirs(out_dir, exist_ok=True)
     focal_length = float(2 * image_size if focal_length is None else focal_length)
     model_dir, j_regressor_extra = _body_model_paths(body_model, out_dir)
     common = dict(format=FORMAT_VERSION, image_size=int(image_size), focal_length=focal_length,
                   seed=int(seed), frames_per_sequence=int(frames_per_sequence),
+                  pose_spread=float(pose_spread),
+                  yaw_std_deg=None if yaw_std_deg is None else float(yaw_std_deg),
                   body_model=_body_model_fingerprint(model_dir, j_regressor_extra))
     split_args = {name: dict(common, split=name, num_images=int(counts[name]))
                   for name in SPLITS}
@@ -354,8 +366,8 @@ def generate_world(out_dir: str, num_train: int, num_test: int, num_test_occlude
         os.makedirs(tmp)
         try:
             info = _generate_split(name, int(counts[name]), tmp, people, camera, int(seed),
-                                   int(frames_per_sequence), model_dir, j_regressor_extra,
-                                   progress)
+                                   int(frames_per_sequence), float(pose_spread), yaw_std_deg,
+                                   model_dir, j_regressor_extra, progress)
             _write_json(osp.join(tmp, SPLIT_INFO_NAME), dict(args=args, info=info))
             if osp.exists(final):
                 shutil.rmtree(final)

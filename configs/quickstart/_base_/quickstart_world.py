@@ -1,0 +1,89 @@
+# The quickstart's synthetic world (postometro_mm.quickstart.generate_world, run by
+# `make quickstart` / tools/quickstart.py into <quickstart dir>/world): SPIN-style npz + images
+# per split, rendered from a small synthetic SMPL-format body model (~1270 / 340 / 100 vertices on
+# the three mesh levels) written into world/body_model.
+#
+# The quickstart folder defaults to work_dirs/quickstart (relative to the repository root);
+# tools/quickstart.py sets POSTOMETRO_QUICKSTART_DIR when it runs the stages with another
+# --work-dir.
+#
+# Only variables live here (no final keys), so the PCT and PostoMETRO quickstart configs can
+# inherit this file beside the real configs they shrink without duplicate-key errors.
+quickstart_dir = '{{$POSTOMETRO_QUICKSTART_DIR:work_dirs/quickstart}}'
+world_root = quickstart_dir + '/world/'
+
+# The world's body model, in SMPL's on-disk formats (used like configs/_base_/body_model_paths.py).
+world_body_model_dir = world_root + 'body_model'
+world_j_regressor_h36m = world_body_model_dir + '/J_regressor_h36m_correct.npy'
+world_mesh_sampler = world_body_model_dir + '/mesh_sampler.npz'  # pickle-free sampler file
+
+# Crops of 128x128 px (the world's images are 128 px, people ~100 px tall).
+world_input_size = (128, 128)
+
+# One SPINNpzDataset per split; dataset_name names the split in logs.
+world_train = dict(type='SPINNpzDataset', data_root=world_root + 'train',
+                   ann_file='quickstart_train.npz', data_prefix=dict(img=''),
+                   metainfo=dict(dataset_name='quickstart_train'))
+world_test = dict(type='SPINNpzDataset', data_root=world_root + 'test',
+                  ann_file='quickstart_test.npz', data_prefix=dict(img=''),
+                  metainfo=dict(dataset_name='quickstart_test'), test_mode=True)
+world_test_occluded = dict(type='SPINNpzDataset', data_root=world_root + 'test_occluded',
+                           ann_file='quickstart_test_occluded.npz', data_prefix=dict(img=''),
+                           metainfo=dict(dataset_name='quickstart_test_occluded'),
+                           test_mode=True)
+
+# Mesh models: configs/_base_/datasets/mesh_train_defaults.py's FastMETRO augmentation and
+# mesh_eval_defaults.py's crop, at world_input_size.
+world_mesh_train_pipeline = [
+    dict(type='LoadMeshImage'),
+    dict(type='MeshRandomScale', std=0.25, clip=(0.75, 1.25)),
+    dict(type='MeshRandomRotation', std=30.0, max_angle=60.0, zero_prob=0.6),
+    dict(type='MeshTopdownAffine', input_size=world_input_size),
+    dict(type='MeshRandomFlip', prob=0.5),
+    dict(type='MeshPixelNoise', noise_factor=0.4),
+    dict(type='PackMeshInputs'),
+]
+world_mesh_test_pipeline = [
+    dict(type='LoadMeshImage'),
+    dict(type='MeshTopdownAffine', input_size=world_input_size),
+    dict(type='PackMeshInputs'),
+]
+
+# PCT (2D keypoints, COCO-17): MMPose's top-down pipeline of configs/pct/_base_/
+# pct_coco-256x256_topdown-data.py on the same samples. The world's boxes are already 1.2x the
+# body (as 3DPW's), so no further padding. The mesh datasets' samples carry no `flip_indices` /
+# `upper_body_ids` (MMPose's RandomFlip / RandomHalfBody read them), so MeshRandomFlip mirrors
+# the image, box and COCO-17 keypoints, and there is no half-body crop (the world shows whole
+# people).
+world_pose_train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.0),
+    dict(type='MeshRandomFlip', prob=0.5),
+    dict(type='RandomBBoxTransform', shift_factor=0.16, shift_prob=0.3,
+         scale_factor=(0.75, 1.25), rotate_factor=60, rotate_prob=0.4),
+    dict(type='TopdownAffine', input_size=world_input_size),
+    dict(type='PackPoseInputs', pack_transformed=True),
+]
+world_pose_test_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.0),
+    dict(type='TopdownAffine', input_size=world_input_size),
+    dict(type='PackPoseInputs', pack_transformed=True),
+]
+
+# Two CPU cores: one loader process beside the training process.
+world_train_loader = dict(num_workers=1, persistent_workers=True,
+                          sampler=dict(type='DefaultSampler', shuffle=True))
+world_test_loader = dict(batch_size=50, num_workers=1, persistent_workers=False,
+                         drop_last=False,
+                         sampler=dict(type='DefaultSampler', shuffle=False, round_up=False))
+
+# Every quickstart training: a progress line every 10 iterations (the training curves of the
+# report come from these logs), one checkpoint at the end (iter_<max_iters>.pth, named in
+# work_dir/last_checkpoint), seed 0. Final configs set `default_hooks = _base_.world_hooks` etc.
+world_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(by_epoch=False, interval=-1, save_last=True, save_best=None,
+                    max_keep_ckpts=1))
+world_log_processor = dict(by_epoch=False, window_size=10)
+world_randomness = dict(seed=0)

@@ -1,0 +1,84 @@
+# Quickstart PostoMETRO-S: configs/postometro/postometro-s_r50_mixed-256x256.py shrunk to run on
+# two CPU cores, trained on the synthetic world's training split and tested on its test split:
+# - crops 128x128 (world images of 128 px) instead of 256x256;
+# - image backbone: mmpose's ResNet-18 at 1/4 width (128 x 4 x 4 features) heatmap-trained on
+#   the world (td-hm_r18-tiny_quickstart-128x128.py) instead of ResNet-50 heatmap-trained on COCO
+#   (2048 x 8 x 8);
+# - transformers of size S as in the paper (1 encoder + 1 decoder layer each) with widths
+#   64 / 32 instead of 512 / 128, FFN 256 / 128, 4 heads, no dropout (minutes of training);
+# - pose tokens from the quickstart's own PCT (configs/quickstart/_base_/quickstart_pct.py,
+#   trained by the two pct_*_quickstart configs) instead of PCT-Base; the modulator keeps its 4
+#   mixer blocks at width 64;
+# - the world's small synthetic body model (about 1270 / 340 / 100 vertices);
+# - an iteration budget instead of 30 epochs, at a learning rate that suits training from scratch.
+_base_ = [
+    '../postometro/postometro-s_r50_mixed-256x256.py',
+    './_base_/quickstart_world.py',
+    './_base_/quickstart_pct.py',
+]
+# The checkpoints of the earlier stages; tools/quickstart.py passes the ones it trained with
+#   --cfg-options model.backbone.init_cfg.checkpoint=...
+#                 model.pose_tokenizer.init_cfg.checkpoint=...
+resnet_heatmap_checkpoint = (_base_.quickstart_dir +
+                             '/td-hm_r18-tiny_quickstart-128x128/iter_400.pth')
+pct_checkpoint = (_base_.quickstart_dir +
+                  '/pct_classifier_swinv2-tiny_quickstart-128x128/iter_300.pth')
+
+model = dict(
+    backbone=dict(depth=18, base_channels=16, stem_channels=16,
+                  init_cfg=dict(checkpoint=resnet_heatmap_checkpoint)),
+    pose_tokenizer=dict(
+        backbone=_base_.pct_tiny_backbone,
+        head=dict(
+            in_channels=_base_.pct_tiny_head.in_channels,
+            input_size=_base_.pct_tiny_head.input_size,
+            tokenizer=_base_.pct_tiny_tokenizer,
+            classifier=_base_.pct_tiny_classifier),
+        init_cfg=dict(checkpoint=pct_checkpoint)),
+    neck=dict(
+        in_channels=_base_.pct_tiny_tokenizer.code_dims,
+        num_tokens=_base_.pct_tiny_tokenizer.num_tokens,
+        hidden_dims=64,
+        hidden_inter_dims=64,
+        token_inter_dims=32,
+        out_channels=64),
+    head=dict(
+        in_channels=128,
+        mesh_sampler=dict(filename=_base_.world_mesh_sampler, allow_pickle=False),
+        joint_regressor=_base_.world_j_regressor_h36m,
+        body_model=dict(model_path=_base_.world_body_model_dir),
+        embed_dims=(64, 32),
+        feedforward_channels=(256, 128),
+        num_heads=4,
+        dropout=0.0))
+
+max_iters = 1400
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
+# No validation while training: tools/test.py evaluates the final checkpoint on both test splits.
+val_cfg = None
+val_dataloader = None
+val_evaluator = None
+# AdamW with FastMETRO's weight decay and clipping; a from-scratch model trained for minutes
+# needs a larger learning rate than the paper's 1e-4, decayed by a cosine to
+# train_cfg.max_iters (mmengine's default `end`).
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', eta_min_ratio=1e-2, by_epoch=False, begin=0),
+]
+
+train_dataloader = dict(
+    _delete_=True, batch_size=16, **_base_.world_train_loader,
+    dataset=dict(_base_.world_train, pipeline=_base_.world_mesh_train_pipeline))
+test_dataloader = dict(
+    _delete_=True, **_base_.world_test_loader,
+    dataset=dict(_base_.world_test, pipeline=_base_.world_mesh_test_pipeline))
+test_evaluator = dict(
+    _delete_=True, type='MeshMetric', prefix='test', protocols=['A', 'B'],
+    body_model=dict(type='GenderedSMPL', model_path=_base_.world_body_model_dir),
+    joint_regressor=_base_.world_j_regressor_h36m)
+
+visualizer = dict(faces=_base_.world_body_model_dir)
+default_hooks = _base_.world_hooks
+log_processor = _base_.world_log_processor
+randomness = _base_.world_randomness

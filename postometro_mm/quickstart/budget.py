@@ -1,0 +1,65 @@
+"""How big the quickstart is: world sizes and training lengths of its two modes.
+
+The full mode trains for the iterations written in ``configs/quickstart/*.py``; the quick mode
+(``QUICK=1`` / ``--quick``, run end to end by the test suite) shortens them through
+``--cfg-options``. Both modes share every other setting.
+"""
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+#: The quickstart's configs, relative to the repository root.
+CONFIG_DIR = 'configs/quickstart'
+CONFIGS = dict(
+    resnet_heatmap='td-hm_r18-tiny_quickstart-128x128',
+    swinv2_heatmap='td-hm_swinv2-tiny_quickstart-128x128',
+    pct_tokenizer='pct_tokenizer_swinv2-tiny_quickstart-128x128',
+    pct_classifier='pct_classifier_swinv2-tiny_quickstart-128x128',
+    postometro='postometro-s_r18-tiny_quickstart-128x128',
+    fastmetro='fastmetro-s_r18-tiny_quickstart-128x128',
+)
+#: Suffix of the configs that evaluate a mesh model on the occluded test split.
+OCCLUDED_SUFFIX = '_test-occluded'
+#: World image side in px (the configs crop 128x128).
+WORLD_IMAGE_SIZE = 128
+
+
+@dataclass(frozen=True)
+class QuickstartBudget:
+    """Sizes of one quickstart mode.
+
+    Attributes:
+        name: ``'full'`` or ``'quick'``.
+        num_train, num_test, num_test_occluded: world images per split.
+        max_iters: training iterations per training stage (keys of :data:`CONFIGS`);
+            missing or ``None`` keeps the config's value. Both mesh models always get the
+            same number.
+        num_overlays: test images per split drawn in the report.
+        minutes: the time the mode is designed to take on two CPU cores.
+    """
+    name: str
+    num_train: int
+    num_test: int
+    num_test_occluded: int
+    max_iters: Dict[str, Optional[int]]
+    num_overlays: int
+    minutes: float
+
+    def __post_init__(self) -> None:
+        unknown = set(self.max_iters) - set(CONFIGS)
+        if unknown:
+            raise ValueError(f'QuickstartBudget({self.name}): unknown stages {unknown}')
+        if self.max_iters.get('postometro') != self.max_iters.get('fastmetro'):
+            raise ValueError(f'QuickstartBudget({self.name}): both mesh models need the same '
+                             f'budget, got {self.max_iters}')
+
+
+BUDGETS = {
+    'full': QuickstartBudget(
+        name='full', num_train=2000, num_test=200, num_test_occluded=200,
+        max_iters=dict(), num_overlays=3, minutes=20),
+    'quick': QuickstartBudget(
+        name='quick', num_train=300, num_test=40, num_test_occluded=40,
+        max_iters=dict(resnet_heatmap=40, swinv2_heatmap=40, pct_tokenizer=60,
+                       pct_classifier=40, postometro=100, fastmetro=100), num_overlays=2,
+        minutes=3),
+}

@@ -1,0 +1,232 @@
+"""``make quickstart``: the synthetic world → heatmap pretraining of both image backbones
+(as the real configs start from COCO heatmap models) → PCT stage 1 → PCT stage 2 →
+PostoMETRO-S with pose tokens and the same model without them (equal budget) → ``tools/test.py``
+on ``test`` and ``test_occluded`` → the mean-mesh baseline → ``report.md``.
+
+Training and evaluation run the repository's ``tools/train.py`` and ``tools/test.py`` on the
+configs in ``configs/quickstart/`` (the report lists every command), two at a time when they do
+not depend on each other. Layout of the work folder::
+
+    world/                       the synthetic world (postometro_mm.quickstart.world)
+    <config name>/               work dir of each training (checkpoint, logs,
+                                 <timestamp>/vis_data/scalars.json, quickstart_stage.json)
+    eval/<model>_<split>/        tools/test.py: metrics.json, mesh_metric_per_sample.npz
+    eval/mean_mesh_baseline/     metrics of the mean training mesh
+    report.md, results.json      the report and its numbers
+    training_curves.png, overlays_<split>.png
+"""
+import json
+import os
+import os.path as osp
+import time
+from typing import Any, Dict, Optional
+
+from .budget import BUDGETS, CONFIG_DIR, CONFIGS, OCCLUDED_SUFFIX, WORLD_IMAGE_SIZE
+from .stages import (QUICKSTART_DIR_ENV, Stage, StagePlan, StageResult, StageRunner, ToolCall,
+                     format_seconds, repo_root, resolved_config)
+
+#: The mesh models compared by the report.
+MESH_MODELS = ('postometro', 'fastmetro')
+SPLITS = ('test', 'test_occluded')
+BASELINE = 'mean_mesh_baseline'
+TITLES = dict(
+    world='Synthetic world',
+    resnet_heatmap='Heatmap pretraining of the mesh models\' ResNet',
+    swinv2_heatmap='Heatmap pretraining of PCT\'s SwinV2',
+    pct_tokenizer='PCT stage 1: pose tokenizer',
+    pct_classifier='PCT stage 2: token classifier',
+    postometro='PostoMETRO-S with pose tokens',
+    fastmetro='Same model without pose tokens (equal budget)',
+)
+
+
+def config_path(key: str, split: str = 'test') -> str:
+    """Repository-relative config of a stage (the occluded-split test config with
+    ``split='test_occluded'``)."""
+    suffix = OCCLUDED_SUFFIX if split == 'test_occluded' else ''
+    return f'{CONFIG_DIR}/{CONFIGS[key]}{suffix}.py'
+
+
+def last_checkpoint(work_dir: str) -> str:
+    """The checkpoint mmengine's CheckpointHook saved last in ``work_dir``."""
+    record = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(record):
+        raise FileNotFoundError(f'{work_dir} has no last_checkpoint: the training saved no '
+                                'checkpoint')
+    with open(record) as f:
+        path = f.read().strip()
+    return path if osp.isabs(path) else osp.join(repo_root(), path)
+
+
+class QuickstartPipeline:
+    """The quickstart's stage graph (module docstring) for one mode.
+
+    Args:
+        work_dir: output folder.
+        mode: ``'full'`` or ``'quick'`` (:data:`~.budget.BUDGETS`).
+        force: rerun every stage.
+        verbose: stream the tools' logs instead of progress bars.
+        jobs: trainings / evaluations that may run at the same time.
+        threads: intra-op threads of each training / test process.
+    """
+
+    def __init__(self, work_dir: str, mode: str = 'full', force: bool = False,
+                 verbose: bool = False, jobs: int = 2, threads: int = 1) -> None:
+        if mode not in BUDGETS:
+            raise ValueError(f'mode must be one of {sorted(BUDGETS)}, got {mode!r}')
+        self.work_dir = osp.abspath(work_dir)
+        if any(c.isspace() for c in self.work_dir):
+            raise ValueError(f'work dir "{self.work_dir}" contains whitespace; the tools receive '
+                             'its paths through --cfg-options, which cannot carry it')
+        self.budget = BUDGETS[mode]
+        self.runner = StageRunner(self.work_dir, force=force, verbose=verbose, jobs=jobs,
+                                  threads=threads)
+
+    # ------------------------------------------------------------------ stage plans
+    def _resolved(self, config: str, options: Dict[str, Any]) -> dict:
+        return resolved_config(osp.join(repo_root(), config), options, self.work_dir)
+
+    def _train(self, name: str, checkpoints: Dict[str, str]) -> Stage:
+        """A ``tools/train.py`` stage; ``checkpoints`` maps a config key to the upstream
+        stage whose checkpoint it receives."""
+        def plan(results: Dict[str, StageResult]) -> StagePlan:
+            config = config_path(name)
+            stage_dir = osp.join(self.work_dir, CONFIGS[name])
+            options = {key: results[up].outputs['checkpoint_file']
+                       for key, up in checkpoints.items()}
+            iters = self.budget.max_iters.get(name)
+            if iters is not None:
+                options['train_cfg.max_iters'] = iters
+            call = ToolCall('train', config, ['--work-dir', stage_dir], options)
+            return StagePlan(
+                stage_dir=stage_dir, key=dict(argv=call.argv(),
+                                              config=self._resolved(config, options)),
+                tool=call, log_file=osp.join(stage_dir, 'quickstart_train.log'),
+                finish=lambda: dict(checkpoint_file=last_checkpoint(stage_dir),
+                                    work_dir=stage_dir, config=config),
+                commands=[call.display(self.work_dir)])
+
+        deps = ['world', *dict.fromkeys(checkpoints.values())]
+        return Stage(name, TITLES[name], deps, plan)
+
+    def _test(self, model: str, split: str) -> Stage:
+        def plan(results: Dict[str, StageResult]) -> StagePlan:
+            config = config_path(model, split)
+            out_dir = osp.join(self.work_dir, 'eval', f'{model}_{split}')
+            files = dict(metrics_file=osp.join(out_dir, 'metrics.json'),
+                         per_sample_file=osp.join(out_dir, 'mesh_metric_per_sample.npz'))
+            options = {'test_evaluator.outfile_prefix': osp.join(out_dir, 'mesh_metric')}
+            call = ToolCall('test', config, [
+                results[model].outputs['checkpoint_file'], '--work-dir', out_dir, '--out',
+                files['metrics_file']], options)
+            return StagePlan(
+                stage_dir=out_dir, key=dict(argv=call.argv(),
+                                            config=self._resolved(config, options)),
+                tool=call, log_file=osp.join(out_dir, 'quickstart_test.log'),
+                finish=lambda: dict(files, config=config),
+                commands=[call.display(self.work_dir)])
+
+        return Stage(f'{model}_{split}', f'Evaluate {TITLES[model]} on {split}',
+                     [model], plan)
+
+    def _world(self) -> Stage:
+        budget = self.budget
+        world_dir = osp.join(self.work_dir, 'world')
+        counts = dict(num_train=budget.num_train, num_test=budget.num_test,
+                      num_test_occluded=budget.num_test_occluded)
+
+        def work() -> Dict[str, Any]:
+            import torch
+            from .world import generate_world
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)  # per-image body-model calls: one thread is fastest
+            try:
+                result = generate_world(world_dir, image_size=WORLD_IMAGE_SIZE, force=True,
+                                        progress=not self.runner.verbose, **counts)
+            finally:
+                torch.set_num_threads(threads)
+            with open(result['manifest']) as f:
+                args = json.load(f)['args']
+            return dict(manifest_file=result['manifest'], world_dir=world_dir,
+                        counts=result['counts'], args=args,
+                        visibility={k: v['visibility'] for k, v in result['splits'].items()})
+
+        title = (f'{TITLES["world"]} ({budget.num_train} train / {budget.num_test} test / '
+                 f'{budget.num_test_occluded} test_occluded images)')
+        # generate_world reuses the splits it finished with the same arguments itself.
+        return Stage('world', title, [], lambda results: StagePlan(
+            stage_dir=world_dir, key=dict(counts, image_size=WORLD_IMAGE_SIZE), work=work,
+            clean=False, self_reusing=True))
+
+    def _baseline(self) -> Stage:
+        def plan(results: Dict[str, StageResult]) -> StagePlan:
+            out_dir = osp.join(self.work_dir, 'eval', BASELINE)
+            metrics_file = osp.join(out_dir, 'metrics.json')
+            configs = {split: config_path('postometro', split) for split in SPLITS}
+
+            def work() -> Dict[str, Any]:
+                from mmengine.config import Config
+                from mmengine.registry import init_default_scope
+                from .baseline import evaluate_constant_mesh, mean_training_mesh
+                os.environ[QUICKSTART_DIR_ENV] = self.work_dir
+                init_default_scope('mmpose')
+                metrics, mean_mesh = {}, None
+                for config in configs.values():
+                    cfg = Config.fromfile(osp.join(repo_root(), config))
+                    if mean_mesh is None:
+                        mean_mesh = mean_training_mesh(cfg)
+                    metrics.update(evaluate_constant_mesh(cfg, mean_mesh))
+                with open(metrics_file, 'w') as f:
+                    json.dump(metrics, f, indent=2)
+                return dict(metrics_file=metrics_file)
+
+            key = dict(configs={s: self._resolved(c, {}) for s, c in configs.items()})
+            return StagePlan(stage_dir=out_dir, key=key, work=work)
+
+        return Stage(BASELINE, 'Mean-mesh baseline (the mean training mesh for every image)',
+                     ['world'], plan)
+
+    def stages(self) -> list:
+        """The stage graph, in start order (critical path first)."""
+        pct_backbone = 'model.backbone.init_cfg.checkpoint'
+        return [
+            self._world(),
+            self._train('swinv2_heatmap', {}),
+            self._train('resnet_heatmap', {}),
+            self._train('pct_tokenizer', {}),
+            self._train('pct_classifier', {
+                pct_backbone: 'swinv2_heatmap',
+                'model.head.tokenizer.init_cfg.checkpoint': 'pct_tokenizer'}),
+            self._train('fastmetro', {pct_backbone: 'resnet_heatmap'}),
+            self._train('postometro', {
+                pct_backbone: 'resnet_heatmap',
+                'model.pose_tokenizer.init_cfg.checkpoint': 'pct_classifier'}),
+            *[self._test(model, split) for model in MESH_MODELS for split in SPLITS],
+            self._baseline(),
+        ]
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> Dict[str, Any]:
+        """Run every stage and write the report; returns ``report`` (path), ``results``
+        (its numbers) and ``seconds``."""
+        from .report import write_report
+        say = self.runner.say
+        budget = self.budget
+        say(f'postometro_mm quickstart, {budget.name} mode (designed for about '
+            f'{budget.minutes:g} min on 2 CPU cores) -> {self.work_dir}')
+        results = self.runner.run_all(self.stages())
+        say(f'Report: metric table, training curves, overlays  (elapsed '
+            f'{self.runner.elapsed()})')
+        total = time.time() - self.runner.start
+        report = write_report(self.work_dir, budget, results, total_seconds=total)
+        total = time.time() - self.runner.start
+        say(f'Quickstart finished in {format_seconds(total)}. Report: {report["report_file"]}')
+        return dict(report=report['report_file'], results=report['results'], seconds=total)
+
+
+def run_quickstart(work_dir: str, mode: str = 'full', force: bool = False,
+                   verbose: bool = False, jobs: int = 2,
+                   threads: Optional[int] = None) -> Dict[str, Any]:
+    """Run the quickstart (see :class:`QuickstartPipeline`)."""
+    return QuickstartPipeline(work_dir, mode, force=force, verbose=verbose, jobs=jobs,
+                              threads=threads or 1).run()

@@ -1,0 +1,172 @@
+"""The quickstart pipeline: stage reuse, tool calls, the mean-mesh baseline and the pose-token
+verdict."""
+import argparse
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config, DictAction
+
+from postometro_mm.body_models import SMPL, load_joint_regressor
+from postometro_mm.quickstart import generate_world
+from postometro_mm.quickstart.baseline import evaluate_constant_mesh, mean_training_mesh
+from postometro_mm.quickstart.report import paired_difference, read_metrics
+from postometro_mm.quickstart.stages import STAGE_FILE, Stage, StagePlan, StageRunner, ToolCall
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+GENDERS = {'m': 'male', 'f': 'female'}
+
+
+# -- tool calls and stage reuse -------------------------------------------------------------
+def test_cfg_options_round_trip_through_mmengine():
+    options = {'train_cfg.max_iters': 150, 'model.head.tokenizer.init_cfg.checkpoint':
+               '/a/iter_150.pth', 'x.flag': True, 'x.sizes': [64, 32]}
+    call = ToolCall('train', 'configs/quickstart/x.py', ['--work-dir', '/w'], options)
+    argv = call.argv()
+    assert argv[:4] == ['tools/train.py', 'configs/quickstart/x.py', '--work-dir', '/w']
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parsed = parser.parse_args(argv[argv.index('--cfg-options'):]).cfg_options
+    assert parsed == {**options, 'x.sizes': [64, 32]}
+    assert call.display('/q').startswith('POSTOMETRO_QUICKSTART_DIR=/q python tools/train.py ')
+    with pytest.raises(ValueError, match='whitespace'):  # DictAction would delete it
+        ToolCall('train', 'x.py', cfg_options={'a': '/with space/x.pth'}).argv()
+
+
+def _quiet_runner(work_dir, **kwargs):
+    return StageRunner(str(work_dir), stream=open(os.devnull, 'w'), **kwargs)
+
+
+def test_stages_are_reused_only_with_the_same_inputs(tmp_path):
+    calls = []
+
+    def graph(key, tag):
+        def plan_a(results):
+            def work():
+                calls.append(f'a-{tag}')
+                out = tmp_path / 'a' / 'out.txt'
+                out.write_text(tag)
+                return dict(result_file=str(out), value=tag)
+            return StagePlan(stage_dir=str(tmp_path / 'a'), key=key, work=work)
+
+        def plan_b(results):
+            def work():
+                calls.append(f'b-{tag}')
+                return dict(upstream=results['a'].outputs['value'])
+            return StagePlan(stage_dir=str(tmp_path / 'b'), key={}, work=work)
+
+        return [Stage('a', 'stage a', [], plan_a), Stage('b', 'stage b', ['a'], plan_b)]
+
+    first = _quiet_runner(tmp_path).run_all(graph(dict(x=1), 'first'))
+    assert calls == ['a-first', 'b-first'] and not first['a'].reused
+    again = _quiet_runner(tmp_path).run_all(graph(dict(x=1), 'second'))
+    assert calls == ['a-first', 'b-first'] and again['a'].reused and again['b'].reused
+    assert again['b'].outputs['upstream'] == 'first'
+    # a changed input reruns the stage and everything after it
+    changed = _quiet_runner(tmp_path).run_all(graph(dict(x=2), 'third'))
+    assert calls[2:] == ['a-third', 'b-third'] and changed['b'].outputs['upstream'] == 'third'
+    # a lost output reruns the stage, and a rerun upstream stage reruns what follows
+    os.remove(changed['a'].outputs['result_file'])
+    _quiet_runner(tmp_path).run_all(graph(dict(x=2), 'fourth'))
+    _quiet_runner(tmp_path, force=True).run_all(graph(dict(x=2), 'fifth'))
+    assert calls[4:] == ['a-fourth', 'b-fourth', 'a-fifth', 'b-fifth']
+    record = json.loads((tmp_path / 'a' / STAGE_FILE).read_text())
+    assert record['outputs']['value'] == 'fifth'
+
+
+def test_a_failing_tool_stops_the_run_and_names_its_log(tmp_path):
+    log = tmp_path / 'bad' / 'train.log'
+
+    def plan(results):
+        return StagePlan(stage_dir=str(tmp_path / 'bad'), key={},
+                         tool=ToolCall('train', str(tmp_path / 'missing_config.py')),
+                         log_file=str(log), finish=dict)
+
+    with pytest.raises(RuntimeError, match=re.escape(str(log))):
+        _quiet_runner(tmp_path).run_all([Stage('bad', 'a failing tool', [], plan)])
+    assert 'missing_config.py' in log.read_text()
+    assert not (tmp_path / 'bad' / STAGE_FILE).exists()
+
+
+# -- numbers --------------------------------------------------------------------------------
+def test_paired_difference_verdicts():
+    rng = np.random.default_rng(0)
+    reference = {str(i): 100 + rng.normal() for i in range(200)}
+    better = {k: v - 10 + rng.normal() for k, v in reference.items()}
+    worse = {k: v + 10 for k, v in reference.items()}
+    noise = {k: v + rng.normal(0, 20) for k, v in reference.items()}
+    assert paired_difference(reference, better)['verdict'] == 'helped'
+    result = paired_difference(reference, worse)
+    assert result['verdict'] == 'hurt' and result['mean'] == pytest.approx(-10)
+    assert paired_difference(reference, noise)['verdict'] == 'no clear difference'
+    assert paired_difference(reference, dict(list(better.items())[:50]))['num_samples'] == 50
+
+
+def test_read_metrics_keeps_protocol_a_of_both_splits(tmp_path):
+    path = tmp_path / 'm.json'
+    path.write_text(json.dumps({'test/MPJPE': 1.0, 'test/B/MPJPE': 9.0, 'test_occluded/MPVPE':
+                                2.0, 'test/PA-MPVPE': 3.0, 'coco/AP': 0.5}))
+    assert read_metrics(str(path)) == {'test': {'MPJPE': 1.0}, 'test_occluded': {'MPVPE': 2.0}}
+
+
+@pytest.fixture(scope='module')
+def tiny_world(tmp_path_factory, synthetic_body_model):
+    root = tmp_path_factory.mktemp('quickstart')
+    generate_world(str(root / 'world'), num_train=6, num_test=1, num_test_occluded=2,
+                   image_size=128, body_model=synthetic_body_model, frames_per_sequence=2,
+                   progress=False)
+    return root, synthetic_body_model
+
+
+def _mesh_cfg(root, body):
+    split = lambda name: dict(type='SPINNpzDataset', data_root=str(root / 'world' / name),
+                              ann_file=f'quickstart_{name}.npz', data_prefix=dict(img=''))
+    return Config(dict(
+        train_dataloader=dict(dataset=split('train')),
+        test_dataloader=dict(dataset=dict(split('test'), test_mode=True)),
+        test_evaluator=dict(type='MeshMetric', prefix='test', protocols=['A'],
+                            body_model=dict(type='GenderedSMPL',
+                                            model_path=body['model_dir']),
+                            joint_regressor=body['j_regressor_h36m'])))
+
+
+def test_mean_training_mesh_matches_an_independent_computation(tiny_world):
+    root, body = tiny_world
+    with np.load(root / 'world' / 'train' / 'quickstart_train.npz') as npz:
+        poses, betas, genders = npz['pose'], npz['shape'], npz['gender']
+    regressor = load_joint_regressor(body['j_regressor_h36m']).double().numpy()
+    models = {g: SMPL(body['model_dir'], gender=name) for g, name in GENDERS.items()}
+    meshes = []
+    for pose, beta, gender in zip(poses, betas, genders):
+        with torch.no_grad():
+            out = models[str(gender)](
+                betas=torch.tensor(beta[None]).float(),
+                body_pose=torch.tensor(pose[None, 3:]).float(),
+                global_orient=torch.tensor(pose[None, :3]).float())
+        vertices = out['vertices'][0].double().numpy()
+        meshes.append(vertices - regressor[0] @ vertices)  # H36M joint 0 = pelvis
+    expected = np.mean(meshes, axis=0)
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpose')
+    mean = mean_training_mesh(_mesh_cfg(root, body), chunk=4)
+    np.testing.assert_allclose(mean, expected, atol=1e-5)
+
+
+def test_the_constant_mesh_is_scored_by_the_test_metric(tiny_world):
+    root, body = tiny_world
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpose')
+    cfg = _mesh_cfg(root, body)
+    # The single test sample's own mesh (pelvis at the origin) scores zero; the training mean
+    # does not.
+    exact = mean_training_mesh(Config(dict(
+        train_dataloader=cfg.test_dataloader, test_evaluator=cfg.test_evaluator)))
+    assert all(v == pytest.approx(0.0, abs=1e-3)
+               for v in evaluate_constant_mesh(cfg, exact).values())
+    metrics = evaluate_constant_mesh(cfg, mean_training_mesh(cfg))
+    assert set(metrics) == {'test/MPJPE', 'test/PA-MPJPE', 'test/MPVPE', 'test/PA-MPVPE'}
+    assert metrics['test/PA-MPJPE'] > 1.0
