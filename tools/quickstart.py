@@ -5,10 +5,11 @@ on a CPU, with no download.
     QUICK=1 make quickstart          # quick mode: smaller world, shorter trainings
     python tools/quickstart.py [--quick] [--work-dir DIR] [--force] [--verbose]
 
-Stages: generate the synthetic world → PCT stage 1 (tokenizer) → PCT stage 2 (classifier) →
-PostoMETRO-S with pose tokens → the same without pose tokens → tools/test.py on ``test`` and
-``test_occluded`` → mean-mesh baseline → ``<work dir>/report.md`` (metric table, training
-curves, overlays). A rerun reuses the stages that finished with the same inputs.
+Stages: generate the synthetic world → heatmap pretraining of both image backbones → PCT
+stage 1 (tokenizer) → PCT stage 2 (classifier) → PostoMETRO-S with pose tokens and the same
+model without them → tools/test.py on ``test`` and ``test_occluded`` → constant-mesh
+baselines → ``<work dir>/report.md`` (metric table, training curves, overlays). A rerun reuses
+the stages that finished with the same inputs.
 """
 import argparse
 import os
@@ -35,7 +36,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='output folder (default: work_dirs/quickstart, or '
                         'work_dirs/quickstart_quick in quick mode)')
     parser.add_argument('--force', action='store_true',
-                        help='rerun every stage instead of reusing finished ones')
+                        help='rerun every training and evaluation instead of reusing finished '
+                        'ones (the world is regenerated only when its settings change)')
     parser.add_argument('--verbose', action='store_true',
                         help="stream the tools' logs instead of progress bars")
     parser.add_argument('--jobs', type=int, default=2,

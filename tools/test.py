@@ -34,6 +34,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    # --cfg-options first: it addresses the config's own keys (e.g. test_evaluator.prefix),
+    # before --dump turns test_evaluator into a list.
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         hooks = cfg.default_hooks
@@ -52,8 +56,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         dump = dict(type='DumpResults', out_file_path=args.dump)
         cfg.test_evaluator = ([*evaluator, dump] if isinstance(evaluator, (list, tuple))
                               else [evaluator, dump])
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 

@@ -10,7 +10,7 @@
 #   trained by the two pct_*_quickstart configs) instead of PCT-Base; the modulator keeps its 4
 #   mixer blocks at width 64;
 # - the world's small synthetic body model (about 1270 / 340 / 100 vertices);
-# - an iteration budget instead of 30 epochs, at a learning rate that suits training from scratch.
+# - 2400 iterations of 8 crops instead of 30 epochs of 128, at a higher learning rate.
 _base_ = [
     '../postometro/postometro-s_r50_mixed-256x256.py',
     './_base_/quickstart_world.py',
@@ -52,27 +52,28 @@ model = dict(
         num_heads=4,
         dropout=0.0))
 
-max_iters = 1400
+max_iters = 2400
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 # No validation while training: tools/test.py evaluates the final checkpoint on both test splits.
 val_cfg = None
 val_dataloader = None
 val_evaluator = None
-# AdamW with FastMETRO's weight decay and clipping; a from-scratch model trained for minutes
-# needs a larger learning rate than the paper's 1e-4, decayed by a cosine to
-# train_cfg.max_iters (mmengine's default `end`).
+# AdamW with FastMETRO's weight decay and clipping; a small model trained for minutes needs a
+# larger learning rate than the paper's 1e-4, held constant after a short warm-up (measured
+# after 600 iterations: PA-MPJPE 97 mm at a constant 1e-3, 105 mm with a cosine decay to the
+# end, 110 mm at a constant 5e-4).
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', eta_min_ratio=1e-2, by_epoch=False, begin=0),
-]
+param_scheduler = [dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=20)]
 
+# Small batches: on two cores the models leave the mean mesh after fewer CPU-seconds with more,
+# smaller steps (measured: batch 8 after ~300 iterations, batch 16 not within 300 iterations of
+# the same cost).
 train_dataloader = dict(
-    _delete_=True, batch_size=16, **_base_.world_train_loader,
-    dataset=dict(_base_.world_train, pipeline=_base_.world_mesh_train_pipeline))
+    _delete_=True, batch_size=8, **_base_.world_train_loader,
+    dataset=dict(_base_.world_train, pipeline=_base_.world_mesh_pipeline))
 test_dataloader = dict(
     _delete_=True, **_base_.world_test_loader,
-    dataset=dict(_base_.world_test, pipeline=_base_.world_mesh_test_pipeline))
+    dataset=dict(_base_.world_test, pipeline=_base_.world_mesh_pipeline))
 test_evaluator = dict(
     _delete_=True, type='MeshMetric', prefix='test', protocols=['A', 'B'],
     body_model=dict(type='GenderedSMPL', model_path=_base_.world_body_model_dir),

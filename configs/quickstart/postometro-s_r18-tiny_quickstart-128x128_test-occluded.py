@@ -4,5 +4,5 @@
 _base_ = ['./postometro-s_r18-tiny_quickstart-128x128.py']
 test_dataloader = dict(
     dataset=dict(_delete_=True, **_base_.world_test_occluded,
-                 pipeline=_base_.world_mesh_test_pipeline))
+                 pipeline=_base_.world_mesh_pipeline))
 test_evaluator = dict(prefix='test_occluded')

@@ -17,6 +17,14 @@ CONFIGS = dict(
     postometro='postometro-s_r18-tiny_quickstart-128x128',
     fastmetro='fastmetro-s_r18-tiny_quickstart-128x128',
 )
+#: The trainings, the two mesh models compared by the report (equal budgets), the splits they
+#: are evaluated on and the names of the untrained references (postometro_mm.quickstart.baseline).
+TRAININGS = tuple(CONFIGS)
+MESH_MODELS = ('postometro', 'fastmetro')
+EVAL_SPLITS = ('test', 'test_occluded')
+BASELINE = 'mean_mesh_baseline'
+#: The second constant reference: the mean training pose facing the camera.
+FACING_REFERENCE = 'mean_pose_facing_camera'
 #: Suffix of the configs that evaluate a mesh model on the occluded test split.
 OCCLUDED_SUFFIX = '_test-occluded'
 #: World image side in px (the configs crop 128x128).
@@ -58,8 +66,8 @@ BUDGETS = {
         name='full', num_train=2000, num_test=200, num_test_occluded=200,
         max_iters=dict(), num_overlays=3, minutes=20),
     'quick': QuickstartBudget(
-        name='quick', num_train=300, num_test=40, num_test_occluded=40,
-        max_iters=dict(resnet_heatmap=40, swinv2_heatmap=40, pct_tokenizer=60,
-                       pct_classifier=40, postometro=100, fastmetro=100), num_overlays=2,
-        minutes=3),
+        name='quick', num_train=600, num_test=60, num_test_occluded=60,
+        max_iters=dict(resnet_heatmap=300, swinv2_heatmap=100, pct_tokenizer=300,
+                       pct_classifier=150, postometro=1000, fastmetro=1000), num_overlays=2,
+        minutes=6),
 }

@@ -11,7 +11,8 @@ not depend on each other. Layout of the work folder::
     <config name>/               work dir of each training (checkpoint, logs,
                                  <timestamp>/vis_data/scalars.json, quickstart_stage.json)
     eval/<model>_<split>/        tools/test.py: metrics.json, mesh_metric_per_sample.npz
-    eval/mean_mesh_baseline/     metrics of the mean training mesh
+    eval/mean_mesh_baseline/     metrics of the mean training mesh (metrics.json) and of the
+                                 mean pose facing the camera (facing_camera_metrics.json)
     report.md, results.json      the report and its numbers
     training_curves.png, overlays_<split>.png
 """
@@ -21,14 +22,11 @@ import os.path as osp
 import time
 from typing import Any, Dict, Optional
 
-from .budget import BUDGETS, CONFIG_DIR, CONFIGS, OCCLUDED_SUFFIX, WORLD_IMAGE_SIZE
+from .budget import (BASELINE, BUDGETS, CONFIG_DIR, CONFIGS, EVAL_SPLITS, MESH_MODELS,
+                     OCCLUDED_SUFFIX, WORLD_IMAGE_SIZE)
 from .stages import (QUICKSTART_DIR_ENV, Stage, StagePlan, StageResult, StageRunner, ToolCall,
                      format_seconds, repo_root, resolved_config)
 
-#: The mesh models compared by the report.
-MESH_MODELS = ('postometro', 'fastmetro')
-SPLITS = ('test', 'test_occluded')
-BASELINE = 'mean_mesh_baseline'
 TITLES = dict(
     world='Synthetic world',
     resnet_heatmap='Heatmap pretraining of the mesh models\' ResNet',
@@ -98,12 +96,15 @@ class QuickstartPipeline:
             if iters is not None:
                 options['train_cfg.max_iters'] = iters
             call = ToolCall('train', config, ['--work-dir', stage_dir], options)
+            resolved = self._resolved(config, options)
+            loader = resolved['train_dataloader']
             return StagePlan(
-                stage_dir=stage_dir, key=dict(argv=call.argv(),
-                                              config=self._resolved(config, options)),
+                stage_dir=stage_dir, key=dict(argv=call.argv(), config=resolved),
                 tool=call, log_file=osp.join(stage_dir, 'quickstart_train.log'),
                 finish=lambda: dict(checkpoint_file=last_checkpoint(stage_dir),
-                                    work_dir=stage_dir, config=config),
+                                    work_dir=stage_dir, config=config,
+                                    max_iters=resolved['train_cfg']['max_iters'],
+                                    batch_size=loader['batch_size']),
                 commands=[call.display(self.work_dir)])
 
         deps = ['world', *dict.fromkeys(checkpoints.values())]
@@ -126,7 +127,8 @@ class QuickstartPipeline:
                 finish=lambda: dict(files, config=config),
                 commands=[call.display(self.work_dir)])
 
-        return Stage(f'{model}_{split}', f'Evaluate {TITLES[model]} on {split}',
+        label = 'PostoMETRO-S' if model == 'postometro' else 'the model without pose tokens'
+        return Stage(f'{model}_{split}', f'Evaluate {label} on {split} (tools/test.py)',
                      [model], plan)
 
     def _world(self) -> Stage:
@@ -161,29 +163,33 @@ class QuickstartPipeline:
     def _baseline(self) -> Stage:
         def plan(results: Dict[str, StageResult]) -> StagePlan:
             out_dir = osp.join(self.work_dir, 'eval', BASELINE)
-            metrics_file = osp.join(out_dir, 'metrics.json')
-            configs = {split: config_path('postometro', split) for split in SPLITS}
+            files = dict(metrics_file=osp.join(out_dir, 'metrics.json'),
+                         facing_camera_metrics_file=osp.join(out_dir,
+                                                             'facing_camera_metrics.json'))
+            configs = {split: config_path('postometro', split) for split in EVAL_SPLITS}
 
             def work() -> Dict[str, Any]:
                 from mmengine.config import Config
                 from mmengine.registry import init_default_scope
-                from .baseline import evaluate_constant_mesh, mean_training_mesh
+                from .baseline import FACING_CAMERA, evaluate_constant_mesh, mean_training_mesh
                 os.environ[QUICKSTART_DIR_ENV] = self.work_dir
                 init_default_scope('mmpose')
-                metrics, mean_mesh = {}, None
-                for config in configs.values():
-                    cfg = Config.fromfile(osp.join(repo_root(), config))
-                    if mean_mesh is None:
-                        mean_mesh = mean_training_mesh(cfg)
-                    metrics.update(evaluate_constant_mesh(cfg, mean_mesh))
-                with open(metrics_file, 'w') as f:
-                    json.dump(metrics, f, indent=2)
-                return dict(metrics_file=metrics_file)
+                cfgs = [Config.fromfile(osp.join(repo_root(), c)) for c in configs.values()]
+                meshes = dict(metrics_file=mean_training_mesh(cfgs[0]),
+                              facing_camera_metrics_file=mean_training_mesh(
+                                  cfgs[0], global_orient=FACING_CAMERA))
+                for key, mesh in meshes.items():
+                    metrics = {}
+                    for cfg in cfgs:
+                        metrics.update(evaluate_constant_mesh(cfg, mesh))
+                    with open(files[key], 'w') as f:
+                        json.dump(metrics, f, indent=2)
+                return files
 
             key = dict(configs={s: self._resolved(c, {}) for s, c in configs.items()})
             return StagePlan(stage_dir=out_dir, key=key, work=work)
 
-        return Stage(BASELINE, 'Mean-mesh baseline (the mean training mesh for every image)',
+        return Stage(BASELINE, 'Mean-mesh baselines (constant meshes from the training set)',
                      ['world'], plan)
 
     def stages(self) -> list:
@@ -192,8 +198,8 @@ class QuickstartPipeline:
         return [
             self._world(),
             self._train('swinv2_heatmap', {}),
-            self._train('resnet_heatmap', {}),
             self._train('pct_tokenizer', {}),
+            self._train('resnet_heatmap', {}),
             self._train('pct_classifier', {
                 pct_backbone: 'swinv2_heatmap',
                 'model.head.tokenizer.init_cfg.checkpoint': 'pct_tokenizer'}),
@@ -201,7 +207,7 @@ class QuickstartPipeline:
             self._train('postometro', {
                 pct_backbone: 'resnet_heatmap',
                 'model.pose_tokenizer.init_cfg.checkpoint': 'pct_classifier'}),
-            *[self._test(model, split) for model in MESH_MODELS for split in SPLITS],
+            *[self._test(model, split) for model in MESH_MODELS for split in EVAL_SPLITS],
             self._baseline(),
         ]
 

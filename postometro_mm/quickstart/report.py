@@ -1,6 +1,8 @@
 """The quickstart's report: metric table, pose-token verdict, training curves and overlays of
 predicted vs ground-truth meshes, all computed from the files the run wrote."""
+import contextlib
 import glob
+import io
 import json
 import os
 import os.path as osp
@@ -8,16 +10,17 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .budget import QuickstartBudget
+from .budget import (BASELINE, EVAL_SPLITS, FACING_REFERENCE, MESH_MODELS, TRAININGS,
+                     QuickstartBudget)
 from .stages import QUICKSTART_DIR_ENV, StageResult, format_seconds, repo_root
 
 MODEL_LABELS = {
     'mean_mesh_baseline': 'Mean training mesh (untrained baseline)',
+    'mean_pose_facing_camera': 'Mean training pose, facing the camera (constant)',
     'postometro': 'PostoMETRO-S, with PCT pose tokens',
     'fastmetro': 'Same model without pose tokens (FastMETRO-S)',
 }
 PANEL_LABELS = {'postometro': 'PostoMETRO-S', 'fastmetro': 'no pose tokens'}
-SPLITS = ('test', 'test_occluded')
 METRICS = ('MPJPE', 'PA-MPJPE', 'MPVPE')
 #: |mean paired difference| below this (mm) is "no difference" whatever the interval says.
 NEGLIGIBLE_MM = 1.0
@@ -33,7 +36,7 @@ def read_metrics(metrics_file: str) -> Dict[str, Dict[str, float]]:
     table: Dict[str, Dict[str, float]] = {}
     for key, value in raw.items():
         parts = key.split('/')
-        if len(parts) == 2 and parts[0] in SPLITS and parts[1] in METRICS:
+        if len(parts) == 2 and parts[0] in EVAL_SPLITS and parts[1] in METRICS:
             table.setdefault(parts[0], {})[parts[1]] = float(value)
     return table
 
@@ -158,8 +161,9 @@ def draw_overlays(split: str, world_dir: str, models: Dict[str, Tuple[str, str]]
         ann = {key: npz[key] for key in npz.files}
     body_model = GenderedSMPL(osp.join(world_dir, 'body_model'))
     faces = body_model.faces
-    loaded = {name: init_model(config, checkpoint, device='cpu')
-              for name, (config, checkpoint) in models.items()}
+    with contextlib.redirect_stdout(io.StringIO()):  # mmengine prints each checkpoint load
+        loaded = {name: init_model(config, checkpoint, device='cpu')
+                  for name, (config, checkpoint) in models.items()}
     count = len(ann['imgname'])
     picks = np.unique(np.linspace(0, count - 1, num_images + 2)[1:-1].round().astype(int))
     rows = []
@@ -207,10 +211,10 @@ def _fmt(value: Optional[float]) -> str:
 
 
 def _metric_table(metrics: Dict[str, Dict[str, Dict[str, float]]]) -> List[str]:
-    header = '| model | ' + ' | '.join(f'{s} {m}' for s in SPLITS for m in METRICS) + ' |'
-    lines = [header, '|' + '---|' * (1 + len(SPLITS) * len(METRICS))]
-    for model in ('mean_mesh_baseline', 'postometro', 'fastmetro'):
-        cells = [_fmt(metrics[model].get(s, {}).get(m)) for s in SPLITS for m in METRICS]
+    header = '| model | ' + ' | '.join(f'{s} {m}' for s in EVAL_SPLITS for m in METRICS) + ' |'
+    lines = [header, '|' + '---|' * (1 + len(EVAL_SPLITS) * len(METRICS))]
+    for model in (BASELINE, FACING_REFERENCE, *MESH_MODELS):
+        cells = [_fmt(metrics[model].get(s, {}).get(m)) for s in EVAL_SPLITS for m in METRICS]
         lines.append(f'| {MODEL_LABELS[model]} | ' + ' | '.join(cells) + ' |')
     return lines
 
@@ -226,6 +230,56 @@ def _verdict_sentence(split: str, comparison: Dict[str, Any], posto: float,
             'tokens).')
 
 
+STAGE_DESCRIPTIONS = {
+    'world': 'synthetic world (images, SPIN-style npz, 3DPW files)',
+    'resnet_heatmap': 'ResNet-18/4 heatmap pretraining (mesh models\' backbone)',
+    'swinv2_heatmap': 'SwinV2 heatmap pretraining (PCT\'s backbone)',
+    'pct_tokenizer': 'PCT stage 1: pose tokenizer',
+    'pct_classifier': 'PCT stage 2: token classifier (frozen backbone and tokenizer)',
+    'postometro': 'PostoMETRO-S with pose tokens',
+    'fastmetro': 'same model without pose tokens',
+    'postometro_test': 'tools/test.py, PostoMETRO-S on test',
+    'postometro_test_occluded': 'tools/test.py, PostoMETRO-S on test_occluded',
+    'fastmetro_test': 'tools/test.py, no pose tokens on test',
+    'fastmetro_test_occluded': 'tools/test.py, no pose tokens on test_occluded',
+    'mean_mesh_baseline': 'constant meshes (mean training mesh / pose) through the test metric',
+}
+
+
+def collect_results(work_dir: str, budget: QuickstartBudget, stages: Dict[str, StageResult],
+                    total_seconds: float) -> Dict[str, Any]:
+    """The numbers of the report, read from the files the stages wrote."""
+    baseline_files = stages[BASELINE].outputs
+    metrics = {BASELINE: read_metrics(baseline_files['metrics_file']),
+               FACING_REFERENCE: read_metrics(baseline_files['facing_camera_metrics_file'])}
+    per_sample = {}
+    for model in MESH_MODELS:
+        metrics[model], per_sample[model] = {}, {}
+        for split in EVAL_SPLITS:
+            outputs = stages[f'{model}_{split}'].outputs
+            metrics[model].update(read_metrics(outputs['metrics_file']))
+            per_sample[model][split] = per_sample_pa_mpjpe(outputs['per_sample_file'])
+    train_dirs = {name: stages[name].outputs['work_dir'] for name in TRAININGS}
+    return dict(
+        mode=budget.name, total_seconds=total_seconds, metrics=metrics,
+        pa_mpjpe_ratio_to_baseline={
+            m: {s: metrics[m][s]['PA-MPJPE'] / metrics[BASELINE][s]['PA-MPJPE']
+                for s in EVAL_SPLITS} for m in MESH_MODELS},
+        pose_tokens={s: paired_difference(per_sample['fastmetro'][s],
+                                          per_sample['postometro'][s]) for s in EVAL_SPLITS},
+        pct_2d={name: {key: last_value(scalars(train_dirs[name]), key)
+                       for key in ('PCK', 'EPE')}
+                for name in ('pct_tokenizer', 'pct_classifier')},
+        heatmap_acc={name: last_value(scalars(train_dirs[name]), 'acc_pose')
+                     for name in ('resnet_heatmap', 'swinv2_heatmap')},
+        world=stages['world'].outputs['counts'],
+        stages={name: dict(seconds=r.seconds, reused=r.reused,
+                           max_iters=r.outputs.get('max_iters'),
+                           batch_size=r.outputs.get('batch_size'))
+                for name, r in stages.items()},
+        per_sample=per_sample)
+
+
 def write_report(work_dir: str, budget: QuickstartBudget, stages: Dict[str, StageResult],
                  total_seconds: float) -> Dict[str, Any]:
     """Write ``report.md``, ``results.json``, ``training_curves.png`` and
@@ -234,94 +288,105 @@ def write_report(work_dir: str, budget: QuickstartBudget, stages: Dict[str, Stag
     Returns:
         dict: ``report_file`` and ``results`` (the numbers of ``results.json``).
     """
-    metrics = {'mean_mesh_baseline': read_metrics(
-        stages['mean_mesh_baseline'].outputs['metrics_file'])}
-    per_sample = {}
-    for model in ('postometro', 'fastmetro'):
-        metrics[model] = {}
-        per_sample[model] = {}
-        for split in SPLITS:
-            outputs = stages[f'{model}_{split}'].outputs
-            metrics[model].update(read_metrics(outputs['metrics_file']))
-            per_sample[model][split] = per_sample_pa_mpjpe(outputs['per_sample_file'])
-    pose_tokens = {split: paired_difference(per_sample['fastmetro'][split],
-                                            per_sample['postometro'][split])
-                   for split in SPLITS}
-    ratios = {model: {split: metrics[model][split]['PA-MPJPE'] /
-                      metrics['mean_mesh_baseline'][split]['PA-MPJPE'] for split in SPLITS}
-              for model in ('postometro', 'fastmetro')}
-
-    train_dirs = {name: stages[name].outputs['work_dir']
-                  for name in ('resnet_heatmap', 'swinv2_heatmap', 'pct_tokenizer',
-                               'pct_classifier', 'postometro', 'fastmetro')}
-    pct = {name: {key: last_value(scalars(train_dirs[name]), key) for key in ('PCK', 'EPE')}
-           for name in ('pct_tokenizer', 'pct_classifier')}
-    curves_file = plot_curves(train_dirs, osp.join(work_dir, 'training_curves.png'))
-    world_dir = stages['world'].outputs['world_dir']
-    overlay_files = {}
+    results = collect_results(work_dir, budget, stages, total_seconds)
+    per_sample = results.pop('per_sample')
+    plot_curves({name: stages[name].outputs['work_dir'] for name in TRAININGS},
+                osp.join(work_dir, 'training_curves.png'))
     os.environ[QUICKSTART_DIR_ENV] = work_dir  # the configs' paths
     models = {m: (osp.join(repo_root(), stages[m].outputs['config']),
-                  stages[m].outputs['checkpoint_file']) for m in ('postometro', 'fastmetro')}
-    for split in SPLITS:
-        overlay_files[split] = draw_overlays(
-            split, world_dir, models,
-            {m: per_sample[m][split] for m in ('postometro', 'fastmetro')},
-            budget.num_overlays, osp.join(work_dir, f'overlays_{split}.png'))
-
-    timings = {name: dict(seconds=r.seconds, reused=r.reused) for name, r in stages.items()}
-    results = dict(mode=budget.name, total_seconds=total_seconds, metrics=metrics,
-                   pa_mpjpe_ratio_to_baseline=ratios, pose_tokens=pose_tokens, pct_2d=pct,
-                   world=stages['world'].outputs['counts'], stages=timings,
-                   figures=dict(curves=curves_file, overlays=overlay_files))
+                  stages[m].outputs['checkpoint_file']) for m in MESH_MODELS}
+    for split in EVAL_SPLITS:
+        draw_overlays(split, stages['world'].outputs['world_dir'], models,
+                      {m: per_sample[m][split] for m in MESH_MODELS}, budget.num_overlays,
+                      osp.join(work_dir, f'overlays_{split}.png'))
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(results, f, indent=2)
-
-    lines = [
-        f'# postometro_mm quickstart report ({budget.name} mode)', '',
-        'Everything below was produced by this run of `tools/quickstart.py`: a synthetic world '
-        f'({results["world"]["train"]} training, {results["world"]["test"]} test and '
-        f'{results["world"]["test_occluded"]} heavily occluded test images), PCT trained in '
-        'two stages, PostoMETRO-S trained with its pose tokens and, with the same budget, '
-        'without them, both evaluated by `tools/test.py` with `MeshMetric` (protocol A, mm). '
-        f'Total time: {format_seconds(total_seconds)}'
-        + (' (finished stages were reused from an earlier run).'
-           if any(r.reused for r in stages.values()) else '.'),
-        '', '## Metrics (mm, lower is better)', '', *_metric_table(metrics), '',
-        'The baseline predicts the mean root-relative training mesh for every image. Trained '
-        'PA-MPJPE relative to it: ' + '; '.join(
-            f'{MODEL_LABELS[m].split(",")[0]} {ratios[m]["test"]:.2f} (test), '
-            f'{ratios[m]["test_occluded"]:.2f} (test_occluded)' for m in ratios) + '.',
-        '', '## Did the pose tokens help?', '',
-        *[_verdict_sentence(s, pose_tokens[s], metrics['postometro'][s]['PA-MPJPE'],
-                            metrics['fastmetro'][s]['PA-MPJPE']) + '\n' for s in SPLITS],
-        'One training run per model (seed 0): the interval covers the test images, not the '
-        'run-to-run variation of training. The pose tokens can only help as much as the '
-        'quickstart\'s small PCT sees the pose: '
-        + _pct_sentence(pct), '',
-        '## Training curves', '', '![training curves](training_curves.png)', '',
-        '## Predictions vs ground truth', '',
-        'Each row: the input image, the ground-truth mesh (true camera), and each model\'s '
-        'mesh placed by its predicted weak-perspective camera, with the image\'s PA-MPJPE. '
-        'Images are evenly spaced over the split, not picked.', '',
-        *[f'`{s}`:\n\n![{s} overlays](overlays_{s}.png)\n' for s in SPLITS],
-        '## Stages', '', '| stage | time | |', '|---|---|---|',
-        *[f'| {name} | {format_seconds(r.seconds)} | {"reused" if r.reused else ""} |'
-          for name, r in stages.items()], '',
-        'Commands (from the repository root):', '', '```',
-        *[c for r in stages.values() for c in r.commands], '```', '',
-    ]
     report_file = osp.join(work_dir, 'report.md')
     with open(report_file, 'w') as f:
-        f.write('\n'.join(lines))
+        f.write('\n'.join(_report_lines(results, budget, stages)))
     return dict(report_file=report_file, results=results)
 
 
-def _pct_sentence(pct: Dict[str, Dict[str, Optional[float]]]) -> str:
-    tok, cls = pct['pct_tokenizer'], pct['pct_classifier']
+def _report_lines(results: Dict[str, Any], budget: QuickstartBudget,
+                  stages: Dict[str, StageResult]) -> List[str]:
+    metrics, ratios = results['metrics'], results['pa_mpjpe_ratio_to_baseline']
+    world = results['world']
+    mesh_iters = results['stages']['postometro']['max_iters']
+    reused = any(r.reused for r in stages.values())
+    lines = [
+        f'# postometro_mm quickstart report ({budget.name} mode)', '',
+        'Produced by `tools/quickstart.py` in '
+        f'{format_seconds(results["total_seconds"])}'
+        + (' (stages finished earlier were reused)' if reused else '') + ': a synthetic world '
+        f'of {world["train"]} training, {world["test"]} test and {world["test_occluded"]} '
+        'heavily occluded test images; heatmap pretraining of both image backbones (the real '
+        'configs start from COCO heatmap models); PCT in two stages; PostoMETRO-S with its '
+        f'pose tokens and the same model without them, {mesh_iters} iterations each; both '
+        'evaluated by `tools/test.py` with `MeshMetric` (protocol A).', '',
+    ]
+    if budget.name == 'quick':
+        lines += ['**Quick mode** (what the test suite runs): a smaller world and shorter '
+                  'trainings than `make quickstart`, so its numbers are noisier (one seed, '
+                  f'{world["test"]} images per test split).', '']
+    lines += ['## Metrics (mm, lower is better)', '', *_metric_table(metrics), '',
+              *_reference_paragraphs(metrics, ratios),
+              '## Did the pose tokens help?', '']
+    for split in EVAL_SPLITS:
+        lines += [_verdict_sentence(split, results['pose_tokens'][split],
+                                    metrics['postometro'][split]['PA-MPJPE'],
+                                    metrics['fastmetro'][split]['PA-MPJPE']), '']
+    lines += ['One training run per model (seed 0): the interval covers the test images, not '
+              'the run-to-run variation of training. Pose tokens carry what the quickstart\'s '
+              'small PCT sees: ' + _pct_sentence(results), '',
+              '## Training curves', '', '![training curves](training_curves.png)', '',
+              '## Predictions vs ground truth', '',
+              'Each row: the input, the ground-truth mesh (true camera), and each model\'s mesh '
+              'from the inference API (`init_model` / `inference_mesh`) with the image\'s '
+              'PA-MPJPE. The images are evenly spaced over the split, not picked.', '']
+    for split in EVAL_SPLITS:
+        lines += [f'`{split}`:', '', f'![{split} overlays](overlays_{split}.png)', '']
+    lines += ['## Stages', '', '| stage | what | iterations x batch | time |',
+              '|---|---|---|---|']
+    for name, info in results['stages'].items():
+        size = (f'{info["max_iters"]} x {info["batch_size"]}' if info['max_iters'] else '')
+        time_text = format_seconds(info['seconds']) + (' (reused)' if info['reused'] else '')
+        lines.append(f'| {name} | {STAGE_DESCRIPTIONS.get(name, "")} | {size} | '
+                     f'{time_text} |')
+    lines += ['', 'Commands (from the repository root):', '', '```',
+              *[c for r in stages.values() for c in r.commands], '```', '']
+    return lines
+
+
+def _reference_paragraphs(metrics: Dict[str, Dict[str, Dict[str, float]]],
+                          ratios: Dict[str, Dict[str, float]]) -> List[str]:
+    """What the two constant rows mean, and how the trained models compare with each."""
+    ratio_text = '; '.join(f'{PANEL_LABELS[m]} {ratios[m]["test"]:.2f} (test), '
+                           f'{ratios[m]["test_occluded"]:.2f} (test_occluded)'
+                           for m in MESH_MODELS)
+    comparisons = []
+    for split in EVAL_SPLITS:
+        posto = metrics['postometro'][split]['PA-MPJPE']
+        facing = metrics[FACING_REFERENCE][split]['PA-MPJPE']
+        side = 'below' if posto < facing else 'not below'
+        comparisons.append(f'{side} it on `{split}` ({posto:.1f} vs {facing:.1f} mm)')
+    return [
+        'The baseline predicts the mean root-relative training mesh for every image: what a '
+        'mesh model outputs before it reads the image (the constant that minimises its '
+        'training losses). PA-MPJPE of the trained models relative to it: '
+        f'{ratio_text}.', '',
+        'The world\'s people face every direction, so that mean blurs front and back views '
+        'into one body. The second constant, the mean training pose turned to face the camera, '
+        'keeps a body\'s shape, and Procrustes alignment forgives its orientation: it is the '
+        'harder reference for the PA columns (a model that read only the facing direction would '
+        f'score about as well). PostoMETRO-S is {" and ".join(comparisons)}.', '']
+
+
+def _pct_sentence(results: Dict[str, Any]) -> str:
+    tok, cls = results['pct_2d']['pct_tokenizer'], results['pct_2d']['pct_classifier']
     return (f'its tokenizer reconstructs the test split\'s ground-truth 2D poses with PCK@0.05 '
-            f'{_fmt(_percent(tok["PCK"]))} % (mean error {_fmt(tok["EPE"])} px), and its '
-            f'classifier predicts them from the image with PCK@0.05 '
-            f'{_fmt(_percent(cls["PCK"]))} % ({_fmt(cls["EPE"])} px) on 128 px crops.')
+            f'{_fmt(_percent(tok["PCK"]))} % (mean error {_fmt(tok["EPE"])} px on 128 px '
+            f'crops), its classifier predicts them from the image with PCK@0.05 '
+            f'{_fmt(_percent(cls["PCK"]))} % ({_fmt(cls["EPE"])} px).')
 
 
 def _percent(value: Optional[float]) -> Optional[float]:

@@ -314,9 +314,10 @@ class StageRunner:
                     running.remove(tool)
                     if code != 0:
                         self.stream.write(''.join(tool.tail))
+                        command = ' '.join(tool.plan.tool.argv())
                         raise RuntimeError(
-                            f'stage "{tool.stage.name}" failed: "{" ".join(tool.plan.tool.argv())}"'
-                            f' exited with code {code}; full log: {tool.plan.log_file}')
+                            f'stage "{tool.stage.name}" failed: "{command}" exited with code '
+                            f'{code}; full log: {tool.plan.log_file}')
                     self._record(tool.stage, tool.plan, tool.digest, tool.plan.finish(),
                                  time.time() - tool.started)
                     started = True
@@ -340,31 +341,35 @@ class StageRunner:
             if stage.name not in self._plans:
                 self._plans[stage.name] = stage.plan(self.results)
             plan = self._plans[stage.name]
-            if plan.tool is not None and len(running) >= self.jobs:
-                continue
-            if plan.work is not None and running:
-                continue
-            pending.remove(stage)
-            moved = True
             digest = fingerprint(dict(key=plan.key,
                                       upstream=[self.results[d].run_id for d in stage.deps]))
             record = _read_json(osp.join(plan.stage_dir, STAGE_FILE))
             if (not self.force and not plan.self_reusing and record is not None
                     and record.get('fingerprint') == digest and 'run_id' in record
                     and _outputs_exist(record.get('outputs', {}))):
+                pending.remove(stage)
+                moved = True
                 self.results[stage.name] = StageResult(
                     stage.name, record['outputs'], record['seconds'], True,
                     record.get('commands', []), record['run_id'])
                 self._announce(stage, f'reused (took {format_seconds(record["seconds"])} '
                                'earlier; --force reruns it)')
                 continue
+            if plan.tool is not None and len(running) >= self.jobs:
+                continue
+            if plan.work is not None and running:
+                continue
+            pending.remove(stage)
+            moved = True
             if plan.clean and osp.isdir(plan.stage_dir):
                 shutil.rmtree(plan.stage_dir)
             os.makedirs(plan.stage_dir, exist_ok=True)
             if plan.tool is not None:
                 self._announce(stage, 'started')
+                taken = {tool.position for tool in running}
+                position = min(set(range(len(running) + 1)) - taken)
                 running.append(_RunningTool(stage, plan, digest, self.python, self.tool_env(),
-                                            self.verbose, len(running), self.stream))
+                                            self.verbose, position, self.stream))
             else:
                 self._announce(stage, 'running')
                 begun = time.time()

@@ -1,11 +1,14 @@
-"""The quickstart pipeline: stage reuse, tool calls, the mean-mesh baseline and the pose-token
-verdict."""
+"""The quickstart pipeline: stage reuse, tool calls, the mean-mesh baseline, the pose-token
+verdict, and QUICK mode end to end (``tools/quickstart.py --quick``)."""
 import argparse
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -13,7 +16,8 @@ from mmengine.config import Config, DictAction
 
 from postometro_mm.body_models import SMPL, load_joint_regressor
 from postometro_mm.quickstart import generate_world
-from postometro_mm.quickstart.baseline import evaluate_constant_mesh, mean_training_mesh
+from postometro_mm.quickstart.baseline import (FACING_CAMERA, evaluate_constant_mesh,
+                                               mean_training_mesh)
 from postometro_mm.quickstart.report import paired_difference, read_metrics
 from postometro_mm.quickstart.stages import STAGE_FILE, Stage, StagePlan, StageRunner, ToolCall
 
@@ -134,25 +138,29 @@ def _mesh_cfg(root, body):
                             joint_regressor=body['j_regressor_h36m'])))
 
 
-def test_mean_training_mesh_matches_an_independent_computation(tiny_world):
+@pytest.mark.parametrize('facing_camera', [False, True])
+def test_mean_training_mesh_matches_an_independent_computation(tiny_world, facing_camera):
     root, body = tiny_world
     with np.load(root / 'world' / 'train' / 'quickstart_train.npz') as npz:
         poses, betas, genders = npz['pose'], npz['shape'], npz['gender']
     regressor = load_joint_regressor(body['j_regressor_h36m']).double().numpy()
     models = {g: SMPL(body['model_dir'], gender=name) for g, name in GENDERS.items()}
+    # Facing the camera = the template (y up, z forward) turned 180 degrees about x.
+    facing = torch.tensor([[np.pi, 0.0, 0.0]])
     meshes = []
     for pose, beta, gender in zip(poses, betas, genders):
         with torch.no_grad():
             out = models[str(gender)](
                 betas=torch.tensor(beta[None]).float(),
                 body_pose=torch.tensor(pose[None, 3:]).float(),
-                global_orient=torch.tensor(pose[None, :3]).float())
+                global_orient=facing if facing_camera else torch.tensor(pose[None, :3]).float())
         vertices = out['vertices'][0].double().numpy()
         meshes.append(vertices - regressor[0] @ vertices)  # H36M joint 0 = pelvis
     expected = np.mean(meshes, axis=0)
     from mmengine.registry import init_default_scope
     init_default_scope('mmpose')
-    mean = mean_training_mesh(_mesh_cfg(root, body), chunk=4)
+    mean = mean_training_mesh(_mesh_cfg(root, body), chunk=4,
+                              global_orient=FACING_CAMERA if facing_camera else None)
     np.testing.assert_allclose(mean, expected, atol=1e-5)
 
 
@@ -170,3 +178,54 @@ def test_the_constant_mesh_is_scored_by_the_test_metric(tiny_world):
     metrics = evaluate_constant_mesh(cfg, mean_training_mesh(cfg))
     assert set(metrics) == {'test/MPJPE', 'test/PA-MPJPE', 'test/MPVPE', 'test/PA-MPVPE'}
     assert metrics['test/PA-MPJPE'] > 1.0
+
+
+# -- QUICK mode end to end ------------------------------------------------------------------
+def _run_quickstart(work_dir, timeout):
+    env = dict(os.environ, QUICK='1')
+    proc = subprocess.run([sys.executable, str(REPO_ROOT / 'tools' / 'quickstart.py'),
+                           '--work-dir', str(work_dir)], cwd=str(REPO_ROOT), env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    return proc.stdout
+
+
+def test_quick_mode_end_to_end(tmp_path):
+    work_dir = tmp_path / 'quickstart'
+    output = _run_quickstart(work_dir, timeout=900)
+    results = json.loads((work_dir / 'results.json').read_text())
+    assert results['mode'] == 'quick'
+    metrics = results['metrics']
+    # The trained PostoMETRO-S beats the mean training mesh by a wide margin on both splits.
+    for split in ('test', 'test_occluded'):
+        posto = metrics['postometro'][split]['PA-MPJPE']
+        baseline = metrics['mean_mesh_baseline'][split]['PA-MPJPE']
+        assert posto < 0.5 * baseline, (split, posto, baseline)
+        assert results['pa_mpjpe_ratio_to_baseline']['postometro'][split] == pytest.approx(
+            posto / baseline)
+    for model in ('postometro', 'fastmetro', 'mean_pose_facing_camera'):
+        for split in ('test', 'test_occluded'):
+            assert all(np.isfinite(v) and v > 0 for v in metrics[model][split].values())
+    # The report shows the run's numbers and answers the pose-token question.
+    report = (work_dir / 'report.md').read_text()
+    for model in ('mean_mesh_baseline', 'mean_pose_facing_camera', 'postometro', 'fastmetro'):
+        for split in ('test', 'test_occluded'):
+            for name in ('MPJPE', 'PA-MPJPE', 'MPVPE'):
+                assert f'{metrics[model][split][name]:.1f}' in report
+    for split in ('test', 'test_occluded'):
+        verdict = results['pose_tokens'][split]['verdict']
+        assert verdict in ('helped', 'hurt', 'no clear difference')
+        assert f'On `{split}`' in report
+    for name in ('training_curves.png', 'overlays_test.png', 'overlays_test_occluded.png'):
+        image = cv2.imread(str(work_dir / name))
+        assert image is not None and image.std() > 10, name
+        assert f']({name})' in report
+    # Progress was visible: stage headers with elapsed time, and progress bars.
+    assert '[1/' in output and 'elapsed' in output and 'it/s' in output
+    # A rerun reuses every stage (the world reuses its splits itself) and only redraws the
+    # report.
+    rerun_output = _run_quickstart(work_dir, timeout=300)
+    stages = [line for line in rerun_output.splitlines() if re.search(r'\[\d+/\d+\] ', line)]
+    assert len(stages) == 12 and all('reused' in line for line in stages[1:]), rerun_output
+    assert json.loads((work_dir / 'results.json').read_text())['metrics'] == metrics

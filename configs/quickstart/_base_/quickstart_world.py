@@ -32,18 +32,13 @@ world_test_occluded = dict(type='SPINNpzDataset', data_root=world_root + 'test_o
                            metainfo=dict(dataset_name='quickstart_test_occluded'),
                            test_mode=True)
 
-# Mesh models: configs/_base_/datasets/mesh_train_defaults.py's FastMETRO augmentation and
-# mesh_eval_defaults.py's crop, at world_input_size.
-world_mesh_train_pipeline = [
-    dict(type='LoadMeshImage'),
-    dict(type='MeshRandomScale', std=0.25, clip=(0.75, 1.25)),
-    dict(type='MeshRandomRotation', std=30.0, max_angle=60.0, zero_prob=0.6),
-    dict(type='MeshTopdownAffine', input_size=world_input_size),
-    dict(type='MeshRandomFlip', prob=0.5),
-    dict(type='MeshPixelNoise', noise_factor=0.4),
-    dict(type='PackMeshInputs'),
-]
-world_mesh_test_pipeline = [
+# Mesh models, training and testing: mesh_eval_defaults.py's crop at world_input_size. The real
+# configs' augmentation (mesh_train_defaults.py: scale, rotation, flip, pixel noise) is left
+# out: the world already varies placement, size, background, light and occluders, and in
+# minutes of training the augmented models stay at the mean mesh longer (measured, 600
+# iterations after heatmap pretraining: PA-MPJPE 105 mm without augmentation, 128 mm with flip,
+# pixel noise and mild scaling, 209 mm for the mean mesh).
+world_mesh_pipeline = [
     dict(type='LoadMeshImage'),
     dict(type='MeshTopdownAffine', input_size=world_input_size),
     dict(type='PackMeshInputs'),
