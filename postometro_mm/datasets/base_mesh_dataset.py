@@ -144,6 +144,30 @@ def build_mesh_data_info(*, center: Sequence[float], box_side: float,
     return info
 
 
+#: MMPose transforms that would change only part of a mesh sample's labels -> the mesh
+#: transform to use instead.
+_MESH_REPLACEMENTS = {
+    'RandomFlip': 'MeshRandomFlip (it also mirrors joints_3d and smpl_pose)',
+}
+
+
+def _check_pipeline(dataset: str, pipeline: Sequence) -> None:
+    """Refuse MMPose transforms that would leave a mesh sample's 3D labels inconsistent with
+    its image (MMPose's RandomFlip mirrors the image and 2D keypoints only).
+
+    Raises:
+        ValueError: naming the step and its mesh replacement.
+    """
+    for index, step in enumerate(pipeline):
+        name = step.get('type') if isinstance(step, dict) else type(step).__name__
+        name = name if isinstance(name, str) else getattr(name, '__name__', '')
+        if name in _MESH_REPLACEMENTS:
+            raise ValueError(
+                f'{dataset}: pipeline step {index} ({name}) transforms the image and 2D '
+                f'keypoints but not the 3D labels of mesh samples; use '
+                f'{_MESH_REPLACEMENTS[name]}')
+
+
 class BaseMeshDataset(BaseDataset, metaclass=ABCMeta):
     """Base of the mesh datasets: metainfo, subset filters, invalid-record policy.
 
@@ -184,6 +208,7 @@ class BaseMeshDataset(BaseDataset, metaclass=ABCMeta):
         self.skip_invalid = skip_invalid
         self.keypoint_conf_thr = float(keypoint_conf_thr)
         self._table: Dict[str, Any] = {}
+        _check_pipeline(type(self).__name__, pipeline)
         super().__init__(
             ann_file=ann_file, metainfo=metainfo, data_root=data_root,
             data_prefix=dict(data_prefix), indices=indices, serialize_data=serialize_data,

@@ -1,11 +1,12 @@
 """How big the quickstart is: world sizes and training lengths of its two modes.
 
 The full mode trains for the iterations written in ``configs/quickstart/*.py``; the quick mode
-(``QUICK=1`` / ``--quick``, run end to end by the test suite) shortens them through
-``--cfg-options``. Both modes share every other setting.
+(``QUICK=1`` / ``--quick``, run end to end by the test suite) shortens them, and their
+schedules in proportion, through ``--cfg-options`` (:func:`shortened_training`). Both modes
+share every other setting.
 """
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 #: The quickstart's configs, relative to the repository root.
 CONFIG_DIR = 'configs/quickstart'
@@ -71,3 +72,33 @@ BUDGETS = {
                        pct_classifier=150, postometro=1000, fastmetro=1000), num_overlays=2,
         minutes=6),
 }
+
+
+def shortened_training(config: Dict[str, Any], max_iters: int) -> Dict[str, Any]:
+    """``--cfg-options`` that train ``config`` for ``max_iters`` iterations instead of its own
+    ``train_cfg.max_iters``, with the explicit ``begin`` / ``end`` iterations of its
+    ``param_scheduler`` scaled in proportion (a warm-up or a final decay keeps its share of the
+    training; entries without them already span the whole training).
+
+    Args:
+        config: a resolved config (``Config.to_dict()``) with an iteration-based ``train_cfg``.
+        max_iters: the new training length.
+
+    Raises:
+        ValueError: a scheduler counts epochs.
+    """
+    scale = max_iters / config['train_cfg']['max_iters']
+    options: Dict[str, Any] = {'train_cfg.max_iters': max_iters}
+    schedulers = config.get('param_scheduler') or []
+    if isinstance(schedulers, dict):  # one scheduler, addressed without an index
+        schedulers = {'param_scheduler': schedulers}
+    else:
+        schedulers = {f'param_scheduler.{i}': s for i, s in enumerate(schedulers)}
+    for prefix, scheduler in schedulers.items():
+        if scheduler.get('by_epoch', True):
+            raise ValueError(f'{prefix} ({scheduler.get("type")}) counts epochs; the quickstart '
+                             'shortens iteration-based schedules only')
+        for key in ('begin', 'end'):
+            if scheduler.get(key):
+                options[f'{prefix}.{key}'] = int(round(scheduler[key] * scale))
+    return options

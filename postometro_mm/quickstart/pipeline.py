@@ -23,7 +23,7 @@ import time
 from typing import Any, Dict, Optional
 
 from .budget import (BASELINE, BUDGETS, CONFIG_DIR, CONFIGS, EVAL_SPLITS, MESH_MODELS,
-                     OCCLUDED_SUFFIX, WORLD_IMAGE_SIZE)
+                     OCCLUDED_SUFFIX, WORLD_IMAGE_SIZE, shortened_training)
 from .stages import (QUICKSTART_DIR_ENV, Stage, StagePlan, StageResult, StageRunner, ToolCall,
                      format_seconds, repo_root, resolved_config)
 
@@ -94,7 +94,7 @@ class QuickstartPipeline:
                        for key, up in checkpoints.items()}
             iters = self.budget.max_iters.get(name)
             if iters is not None:
-                options['train_cfg.max_iters'] = iters
+                options.update(shortened_training(self._resolved(config, {}), iters))
             call = ToolCall('train', config, ['--work-dir', stage_dir], options)
             resolved = self._resolved(config, options)
             loader = resolved['train_dataloader']

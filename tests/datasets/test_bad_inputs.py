@@ -64,6 +64,18 @@ def test_nan_record_raises_or_is_skipped(spin_npz_set, tmp_path):
     assert [dataset.get_data_info(i)['id'] for i in range(len(dataset))] == [0, 1, 4]
 
 
+def test_mmpose_flip_is_refused_with_its_mesh_replacement(spin_npz_set):
+    from mmpose.datasets.transforms import RandomFlip
+    for step in (dict(type='RandomFlip', prob=0.5), RandomFlip(prob=0.5)):
+        with pytest.raises(ValueError, match=r'step 1 \(RandomFlip\).*use MeshRandomFlip'):
+            SPINNpzDataset(ann_file=spin_npz_set['path'],
+                           pipeline=[dict(type='LoadMeshImage'), step])
+    dataset = SPINNpzDataset(ann_file=spin_npz_set['path'],
+                             pipeline=[dict(type='LoadMeshImage'),
+                                       dict(type='MeshRandomFlip', prob=0.5)])
+    assert len(dataset) == len(spin_npz_set['arrays']['imgname'])
+
+
 def test_corrupted_and_missing_images(spin_npz_set, tmp_path):
     root = tmp_path / 'images'
     shutil.copytree(spin_npz_set['root'], root)

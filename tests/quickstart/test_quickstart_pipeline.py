@@ -18,6 +18,7 @@ from postometro_mm.body_models import SMPL, load_joint_regressor
 from postometro_mm.quickstart import generate_world
 from postometro_mm.quickstart.baseline import (FACING_CAMERA, evaluate_constant_mesh,
                                                mean_training_mesh)
+from postometro_mm.quickstart.budget import shortened_training
 from postometro_mm.quickstart.report import paired_difference, read_metrics
 from postometro_mm.quickstart.stages import STAGE_FILE, Stage, StagePlan, StageRunner, ToolCall
 
@@ -39,6 +40,28 @@ def test_cfg_options_round_trip_through_mmengine():
     assert call.display('/q').startswith('POSTOMETRO_QUICKSTART_DIR=/q python tools/train.py ')
     with pytest.raises(ValueError, match='whitespace'):  # DictAction would delete it
         ToolCall('train', 'x.py', cfg_options={'a': '/with space/x.pth'}).argv()
+
+
+def test_a_shortened_training_scales_its_schedule_milestones():
+    config = dict(train_cfg=dict(type='IterBasedTrainLoop', max_iters=2400), param_scheduler=[
+        dict(type='LinearLR', by_epoch=False, begin=0, end=20),
+        dict(type='CosineAnnealingLR', by_epoch=False, begin=1800, end=2400),
+        dict(type='ConstantLR', by_epoch=False)])
+    options = shortened_training(config, 1000)
+    assert options == {'train_cfg.max_iters': 1000, 'param_scheduler.0.end': 8,
+                       'param_scheduler.1.begin': 750, 'param_scheduler.1.end': 1000}
+    cfg = Config(config)
+    cfg.merge_from_dict(options)
+    assert cfg.param_scheduler[1] == dict(type='CosineAnnealingLR', by_epoch=False, begin=750,
+                                          end=1000)
+    assert cfg.param_scheduler[2] == config['param_scheduler'][2]
+    single = dict(train_cfg=dict(max_iters=10),
+                  param_scheduler=dict(type='LinearLR', by_epoch=False, end=4))
+    assert shortened_training(single, 5) == {'train_cfg.max_iters': 5,
+                                             'param_scheduler.end': 2}
+    with pytest.raises(ValueError, match=r'param_scheduler \(MultiStepLR\) counts epochs'):
+        shortened_training(dict(train_cfg=dict(max_iters=10),
+                                param_scheduler=dict(type='MultiStepLR', milestones=[5])), 5)
 
 
 def _quiet_runner(work_dir, **kwargs):
