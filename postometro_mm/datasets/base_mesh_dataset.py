@@ -161,6 +161,7 @@ def _check_pipeline(dataset: str, pipeline: Sequence) -> None:
     for index, step in enumerate(pipeline):
         name = step.get('type') if isinstance(step, dict) else type(step).__name__
         name = name if isinstance(name, str) else getattr(name, '__name__', '')
+        name = name.rsplit('.', 1)[-1]  # a registry scope, e.g. 'mmpose.RandomFlip'
         if name in _MESH_REPLACEMENTS:
             raise ValueError(
                 f'{dataset}: pipeline step {index} ({name}) transforms the image and 2D '

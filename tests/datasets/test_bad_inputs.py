@@ -66,7 +66,8 @@ def test_nan_record_raises_or_is_skipped(spin_npz_set, tmp_path):
 
 def test_mmpose_flip_is_refused_with_its_mesh_replacement(spin_npz_set):
     from mmpose.datasets.transforms import RandomFlip
-    for step in (dict(type='RandomFlip', prob=0.5), RandomFlip(prob=0.5)):
+    for step in (dict(type='RandomFlip', prob=0.5), dict(type='mmpose.RandomFlip', prob=0.5),
+                 RandomFlip(prob=0.5)):
         with pytest.raises(ValueError, match=r'step 1 \(RandomFlip\).*use MeshRandomFlip'):
             SPINNpzDataset(ann_file=spin_npz_set['path'],
                            pipeline=[dict(type='LoadMeshImage'), step])
