@@ -17,15 +17,22 @@ CONFIGS = dict(
     pct_classifier='pct_classifier_swinv2-tiny_quickstart-128x128',
     postometro='postometro-s_r18-tiny_quickstart-128x128',
     fastmetro='fastmetro-s_r18-tiny_quickstart-128x128',
+    oracle='postometro-s_r18-tiny_quickstart-128x128_gt-keypoints',
 )
-#: The trainings, the two mesh models compared by the report (equal budgets), the splits they
-#: are evaluated on and the names of the untrained references (postometro_mm.quickstart.baseline).
+#: The trainings; the two mesh models compared by the report; every trained mesh model (the
+#: two and the oracle with ground-truth keypoint tokens; equal budgets), the splits they are
+#: evaluated on and the names of the references without an image model
+#: (postometro_mm.quickstart.baseline).
 TRAININGS = tuple(CONFIGS)
 MESH_MODELS = ('postometro', 'fastmetro')
+ORACLE = 'oracle'
+TRAINED_MESH_MODELS = (*MESH_MODELS, ORACLE)
 EVAL_SPLITS = ('test', 'test_occluded')
 BASELINE = 'mean_mesh_baseline'
 #: The second constant reference: the mean training pose facing the camera.
 FACING_REFERENCE = 'mean_pose_facing_camera'
+#: The third: ridge regression from the ground-truth 2D keypoints to the mesh.
+LIFTING_REFERENCE = 'lifting_baseline'
 #: Suffix of the configs that evaluate a mesh model on the occluded test split.
 OCCLUDED_SUFFIX = '_test-occluded'
 #: World image side in px (the configs crop 128x128).
@@ -40,8 +47,8 @@ class QuickstartBudget:
         name: ``'full'`` or ``'quick'``.
         num_train, num_test, num_test_occluded: world images per split.
         max_iters: training iterations per training stage (keys of :data:`CONFIGS`);
-            missing or ``None`` keeps the config's value. Both mesh models always get the
-            same number.
+            missing or ``None`` keeps the config's value. Every mesh model
+            (:data:`TRAINED_MESH_MODELS`) gets the same number.
         num_overlays: test images per split drawn in the report.
         minutes: the time the mode is designed to take on two CPU cores.
     """
@@ -57,9 +64,9 @@ class QuickstartBudget:
         unknown = set(self.max_iters) - set(CONFIGS)
         if unknown:
             raise ValueError(f'QuickstartBudget({self.name}): unknown stages {unknown}')
-        if self.max_iters.get('postometro') != self.max_iters.get('fastmetro'):
-            raise ValueError(f'QuickstartBudget({self.name}): both mesh models need the same '
-                             f'budget, got {self.max_iters}')
+        if len({self.max_iters.get(m) for m in TRAINED_MESH_MODELS}) > 1:
+            raise ValueError(f'QuickstartBudget({self.name}): the mesh models '
+                             f'{TRAINED_MESH_MODELS} need the same budget, got {self.max_iters}')
 
 
 BUDGETS = {
@@ -69,7 +76,8 @@ BUDGETS = {
     'quick': QuickstartBudget(
         name='quick', num_train=600, num_test=60, num_test_occluded=60,
         max_iters=dict(resnet_heatmap=300, swinv2_heatmap=100, pct_tokenizer=300,
-                       pct_classifier=150, postometro=1000, fastmetro=1000), num_overlays=2,
+                       pct_classifier=150, postometro=1000, fastmetro=1000,
+                       oracle=1000), num_overlays=2,
         minutes=6),
 }
 

@@ -1,7 +1,8 @@
 """``make quickstart``: the synthetic world → heatmap pretraining of both image backbones
 (as the real configs start from COCO heatmap models) → PCT stage 1 → PCT stage 2 →
-PostoMETRO-S with pose tokens and the same model without them (equal budget) → ``tools/test.py``
-on ``test`` and ``test_occluded`` → the mean-mesh baseline → ``report.md``.
+PostoMETRO-S with pose tokens, the same model without them and the oracle with ground-truth
+keypoint tokens (equal budgets) → ``tools/test.py`` on ``test`` and ``test_occluded`` → the
+references without an image model (constant meshes, lifting ridge regression) → ``report.md``.
 
 Training and evaluation run the repository's ``tools/train.py`` and ``tools/test.py`` on the
 configs in ``configs/quickstart/`` (the report lists every command), two at a time when they do
@@ -11,8 +12,9 @@ not depend on each other. Layout of the work folder::
     <config name>/               work dir of each training (checkpoint, logs,
                                  <timestamp>/vis_data/scalars.json, quickstart_stage.json)
     eval/<model>_<split>/        tools/test.py: metrics.json, mesh_metric_per_sample.npz
-    eval/mean_mesh_baseline/     metrics of the mean training mesh (metrics.json) and of the
-                                 mean pose facing the camera (facing_camera_metrics.json)
+    eval/mean_mesh_baseline/     metrics of the mean training mesh (metrics.json), of the
+                                 mean pose facing the camera (facing_camera_metrics.json) and
+                                 of the lifting baseline (lifting_metrics.json)
     report.md, results.json      the report and its numbers
     training_curves.png, overlays_<split>.png
 """
@@ -22,8 +24,8 @@ import os.path as osp
 import time
 from typing import Any, Dict, Optional
 
-from .budget import (BASELINE, BUDGETS, CONFIG_DIR, CONFIGS, EVAL_SPLITS, MESH_MODELS,
-                     OCCLUDED_SUFFIX, WORLD_IMAGE_SIZE, shortened_training)
+from .budget import (BASELINE, BUDGETS, CONFIG_DIR, CONFIGS, EVAL_SPLITS, OCCLUDED_SUFFIX,
+                     TRAINED_MESH_MODELS, WORLD_IMAGE_SIZE, shortened_training)
 from .stages import (QUICKSTART_DIR_ENV, Stage, StagePlan, StageResult, StageRunner, ToolCall,
                      format_seconds, repo_root, resolved_config)
 
@@ -35,7 +37,11 @@ TITLES = dict(
     pct_classifier='PCT stage 2: token classifier',
     postometro='PostoMETRO-S with pose tokens',
     fastmetro='Same model without pose tokens (equal budget)',
+    oracle='Oracle: PostoMETRO-S with ground-truth 2D keypoint tokens (equal budget)',
 )
+#: How the evaluation stages name each mesh model.
+MODEL_NAMES = dict(postometro='PostoMETRO-S', fastmetro='the model without pose tokens',
+                   oracle='the oracle')
 
 
 def config_path(key: str, split: str = 'test') -> str:
@@ -127,8 +133,7 @@ class QuickstartPipeline:
                 finish=lambda: dict(files, config=config),
                 commands=[call.display(self.work_dir)])
 
-        label = 'PostoMETRO-S' if model == 'postometro' else 'the model without pose tokens'
-        return Stage(f'{model}_{split}', f'Evaluate {label} on {split} (tools/test.py)',
+        return Stage(f'{model}_{split}', f'Evaluate {MODEL_NAMES[model]} on {split} (tools/test.py)',
                      [model], plan)
 
     def _world(self) -> Stage:
@@ -165,31 +170,37 @@ class QuickstartPipeline:
             out_dir = osp.join(self.work_dir, 'eval', BASELINE)
             files = dict(metrics_file=osp.join(out_dir, 'metrics.json'),
                          facing_camera_metrics_file=osp.join(out_dir,
-                                                             'facing_camera_metrics.json'))
+                                                             'facing_camera_metrics.json'),
+                         lifting_metrics_file=osp.join(out_dir, 'lifting_metrics.json'))
             configs = {split: config_path('postometro', split) for split in EVAL_SPLITS}
 
             def work() -> Dict[str, Any]:
                 from mmengine.config import Config
                 from mmengine.registry import init_default_scope
-                from .baseline import FACING_CAMERA, evaluate_constant_mesh, mean_training_mesh
+                from .baseline import (FACING_CAMERA, evaluate_meshes, lifting_baseline,
+                                       mean_training_mesh)
                 os.environ[QUICKSTART_DIR_ENV] = self.work_dir
                 init_default_scope('mmpose')
                 cfgs = [Config.fromfile(osp.join(repo_root(), c)) for c in configs.values()]
-                meshes = dict(metrics_file=mean_training_mesh(cfgs[0]),
-                              facing_camera_metrics_file=mean_training_mesh(
-                                  cfgs[0], global_orient=FACING_CAMERA))
-                for key, mesh in meshes.items():
+                meshes = dict(metrics_file=lambda cfg: mean_training_mesh(cfgs[0]),
+                              facing_camera_metrics_file=lambda cfg: mean_training_mesh(
+                                  cfgs[0], global_orient=FACING_CAMERA),
+                              lifting_metrics_file=lifting_baseline)
+                for key, predict in meshes.items():
                     metrics = {}
                     for cfg in cfgs:
-                        metrics.update(evaluate_constant_mesh(cfg, mesh))
+                        metrics.update(evaluate_meshes(cfg, predict(cfg)))
                     with open(files[key], 'w') as f:
                         json.dump(metrics, f, indent=2)
                 return files
 
-            key = dict(configs={s: self._resolved(c, {}) for s, c in configs.items()})
+            # The files it writes are part of the key: a new reference reruns the stage.
+            key = dict(configs={s: self._resolved(c, {}) for s, c in configs.items()},
+                       outputs=sorted(files))
             return StagePlan(stage_dir=out_dir, key=key, work=work)
 
-        return Stage(BASELINE, 'Mean-mesh baselines (constant meshes from the training set)',
+        return Stage(BASELINE, 'References without an image model (mean meshes, lifting '
+                     'ridge regression from ground-truth 2D keypoints)',
                      ['world'], plan)
 
     def stages(self) -> list:
@@ -207,7 +218,9 @@ class QuickstartPipeline:
             self._train('postometro', {
                 pct_backbone: 'resnet_heatmap',
                 'model.pose_tokenizer.init_cfg.checkpoint': 'pct_classifier'}),
-            *[self._test(model, split) for model in MESH_MODELS for split in EVAL_SPLITS],
+            self._train('oracle', {pct_backbone: 'resnet_heatmap'}),
+            *[self._test(model, split) for model in TRAINED_MESH_MODELS
+              for split in EVAL_SPLITS],
             self._baseline(),
         ]
 

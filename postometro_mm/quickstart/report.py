@@ -10,8 +10,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .budget import (BASELINE, EVAL_SPLITS, FACING_REFERENCE, MESH_MODELS, TRAININGS,
-                     QuickstartBudget)
+from .budget import (BASELINE, EVAL_SPLITS, FACING_REFERENCE, LIFTING_REFERENCE, MESH_MODELS,
+                     ORACLE, TRAINED_MESH_MODELS, TRAININGS, QuickstartBudget)
 from .stages import QUICKSTART_DIR_ENV, StageResult, format_seconds, repo_root
 
 MODEL_LABELS = {
@@ -19,7 +19,12 @@ MODEL_LABELS = {
     'mean_pose_facing_camera': 'Mean training pose, facing the camera (constant)',
     'postometro': 'PostoMETRO-S, with PCT pose tokens',
     'fastmetro': 'Same model without pose tokens (FastMETRO-S)',
+    'lifting_baseline': 'Lifting baseline: ridge regression from ground-truth 2D keypoints',
+    'oracle': 'Oracle: PostoMETRO-S with ground-truth 2D keypoint tokens',
 }
+#: The PA-MPJPE ratio to the facing-camera constant below which a model clearly learned
+#: posture (not only the facing direction).
+LEARNED_POSTURE_RATIO = 0.85
 PANEL_LABELS = {'postometro': 'PostoMETRO-S', 'fastmetro': 'no pose tokens'}
 METRICS = ('MPJPE', 'PA-MPJPE', 'MPVPE')
 #: |mean paired difference| below this (mm) is "no difference" whatever the interval says.
@@ -88,6 +93,10 @@ def last_value(records: List[Dict[str, Any]], key: str) -> Optional[float]:
 
 
 # ---------------------------------------------------------------------------- figures
+_MESH_CURVES = [('postometro', 'with pose tokens'), ('fastmetro', 'without pose tokens'),
+                (ORACLE, 'ground-truth keypoint tokens')]
+
+
 def plot_curves(stage_dirs: Dict[str, str], out_file: str) -> str:
     """Training curves of the quickstart's trainings as one PNG (matplotlib, Agg)."""
     import matplotlib
@@ -100,10 +109,8 @@ def plot_curves(stage_dirs: Dict[str, str], out_file: str) -> str:
         ('PCT stage 1: keypoint loss (px)', 'loss_kpt', True, [('pct_tokenizer', 'tokenizer')]),
         ('PCT stage 2: token cross-entropy', 'loss_token', True,
          [('pct_classifier', 'classifier')]),
-        ('Mesh models: total loss', 'loss', True,
-         [('postometro', 'with pose tokens'), ('fastmetro', 'without pose tokens')]),
-        ('Mesh models: vertex loss', 'loss_vertices', True,
-         [('postometro', 'with pose tokens'), ('fastmetro', 'without pose tokens')]),
+        ('Mesh models: total loss', 'loss', True, _MESH_CURVES),
+        ('Mesh models: vertex loss', 'loss_vertices', True, _MESH_CURVES),
     ]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
     for ax, (title, key, log, curves) in zip(axes, panels):
@@ -213,7 +220,7 @@ def _fmt(value: Optional[float]) -> str:
 def _metric_table(metrics: Dict[str, Dict[str, Dict[str, float]]]) -> List[str]:
     header = '| model | ' + ' | '.join(f'{s} {m}' for s in EVAL_SPLITS for m in METRICS) + ' |'
     lines = [header, '|' + '---|' * (1 + len(EVAL_SPLITS) * len(METRICS))]
-    for model in (BASELINE, FACING_REFERENCE, *MESH_MODELS):
+    for model in (BASELINE, FACING_REFERENCE, LIFTING_REFERENCE, *TRAINED_MESH_MODELS):
         cells = [_fmt(metrics[model].get(s, {}).get(m)) for s in EVAL_SPLITS for m in METRICS]
         lines.append(f'| {MODEL_LABELS[model]} | ' + ' | '.join(cells) + ' |')
     return lines
@@ -242,7 +249,11 @@ STAGE_DESCRIPTIONS = {
     'postometro_test_occluded': 'tools/test.py, PostoMETRO-S on test_occluded',
     'fastmetro_test': 'tools/test.py, no pose tokens on test',
     'fastmetro_test_occluded': 'tools/test.py, no pose tokens on test_occluded',
-    'mean_mesh_baseline': 'constant meshes (mean training mesh / pose) through the test metric',
+    'oracle': 'oracle: PostoMETRO-S with ground-truth keypoint tokens',
+    'oracle_test': 'tools/test.py, oracle on test',
+    'oracle_test_occluded': 'tools/test.py, oracle on test_occluded',
+    'mean_mesh_baseline': 'constant meshes (mean training mesh / pose) and the lifting ridge '
+                          'regression through the test metric',
 }
 
 
@@ -251,9 +262,10 @@ def collect_results(work_dir: str, budget: QuickstartBudget, stages: Dict[str, S
     """The numbers of the report, read from the files the stages wrote."""
     baseline_files = stages[BASELINE].outputs
     metrics = {BASELINE: read_metrics(baseline_files['metrics_file']),
-               FACING_REFERENCE: read_metrics(baseline_files['facing_camera_metrics_file'])}
+               FACING_REFERENCE: read_metrics(baseline_files['facing_camera_metrics_file']),
+               LIFTING_REFERENCE: read_metrics(baseline_files['lifting_metrics_file'])}
     per_sample = {}
-    for model in MESH_MODELS:
+    for model in TRAINED_MESH_MODELS:
         metrics[model], per_sample[model] = {}, {}
         for split in EVAL_SPLITS:
             outputs = stages[f'{model}_{split}'].outputs
@@ -264,7 +276,10 @@ def collect_results(work_dir: str, budget: QuickstartBudget, stages: Dict[str, S
         mode=budget.name, total_seconds=total_seconds, metrics=metrics,
         pa_mpjpe_ratio_to_baseline={
             m: {s: metrics[m][s]['PA-MPJPE'] / metrics[BASELINE][s]['PA-MPJPE']
-                for s in EVAL_SPLITS} for m in MESH_MODELS},
+                for s in EVAL_SPLITS} for m in TRAINED_MESH_MODELS},
+        pa_mpjpe_ratio_to_facing_camera={
+            m: {s: metrics[m][s]['PA-MPJPE'] / metrics[FACING_REFERENCE][s]['PA-MPJPE']
+                for s in EVAL_SPLITS} for m in (*TRAINED_MESH_MODELS, LIFTING_REFERENCE)},
         pose_tokens={s: paired_difference(per_sample['fastmetro'][s],
                                           per_sample['postometro'][s]) for s in EVAL_SPLITS},
         pct_2d={name: {key: last_value(scalars(train_dirs[name]), key)
@@ -330,6 +345,7 @@ def _report_lines(results: Dict[str, Any], budget: QuickstartBudget,
                   f'{world["test"]} images per test split).', '']
     lines += ['## Metrics (mm, lower is better)', '', *_metric_table(metrics), '',
               *_reference_paragraphs(metrics, ratios),
+              *_learning_paragraphs(metrics, results['pa_mpjpe_ratio_to_facing_camera']),
               '## Did the pose tokens help?', '']
     for split in EVAL_SPLITS:
         lines += [_verdict_sentence(split, results['pose_tokens'][split],
@@ -379,6 +395,37 @@ def _reference_paragraphs(metrics: Dict[str, Dict[str, Dict[str, float]]],
         'keeps a body\'s shape, and Procrustes alignment forgives its orientation: it is the '
         'harder reference for the PA columns (a model that read only the facing direction would '
         f'score about as well). PostoMETRO-S is {" and ".join(comparisons)}.', '']
+
+
+def _learning_paragraphs(metrics: Dict[str, Dict[str, Dict[str, float]]],
+                         facing_ratios: Dict[str, Dict[str, float]]) -> List[str]:
+    """Whether the models learned posture: each against the facing-camera constant, and the
+    oracle against the lifting baseline that reads the same ground-truth keypoints."""
+    def ratios(model: str) -> str:
+        return ', '.join(f'{facing_ratios[model][s]:.2f} on `{s}`' for s in EVAL_SPLITS)
+
+    learned = [m for m in TRAINED_MESH_MODELS
+               if all(facing_ratios[m][s] <= LEARNED_POSTURE_RATIO for s in EVAL_SPLITS)]
+    names = {'postometro': 'PostoMETRO-S', 'fastmetro': 'the model without pose tokens',
+             ORACLE: 'the oracle'}
+    oracle_vs_lifting = '; '.join(
+        f'{metrics[ORACLE][s]["PA-MPJPE"]:.1f} vs {metrics[LIFTING_REFERENCE][s]["PA-MPJPE"]:.1f}'
+        f' mm on `{s}`' for s in EVAL_SPLITS)
+    return [
+        '## Did the models learn posture?', '',
+        'A model that reads only which way a person faces scores about as well as the '
+        'facing-camera constant on PA-MPJPE; one that learned posture is clearly below it. '
+        f'PA-MPJPE relative to that constant (≤ {LEARNED_POSTURE_RATIO} = posture learned): '
+        + '; '.join(f'{names[m]} {ratios(m)}' for m in TRAINED_MESH_MODELS)
+        + f'; the lifting baseline {ratios(LIFTING_REFERENCE)}. '
+        + ('Below the line on both splits: '
+           + (', '.join(names[m] for m in learned) if learned else 'none of the trained models')
+           + '.'), '',
+        'The oracle gets the ground-truth 2D keypoints as its pose tokens (training and test), '
+        'the lifting baseline the same keypoints through a closed-form ridge regression to the '
+        f'mesh. Oracle vs lifting baseline, PA-MPJPE: {oracle_vs_lifting}. Where the oracle is '
+        'not below the ridge regression, the mesh transformer has not yet learned at this '
+        'budget the 2D-to-3D lifting that a linear map of its own inputs does.', '']
 
 
 def _pct_sentence(results: Dict[str, Any]) -> str:
