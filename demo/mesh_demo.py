@@ -45,6 +45,8 @@ from postometro_mm.apis import (  # noqa: E402
     prediction_records, save_person_meshes)
 from postometro_mm.apis.exporters import (  # noqa: E402
     MESH_FORMATS, MESH_SPACES, RECORD_LEGEND)
+from postometro_mm.utils.checkpoint_loading import (  # noqa: E402
+    UnsafeCheckpointError, allow_unsafe_checkpoints)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -89,6 +91,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     run.add_argument('--focal-length', type=float,
                      help='assumed focal length in px (default: the image diagonal)')
     run.add_argument('--max-frames', type=int, help='stop after this many frames / images')
+    run.add_argument('--unsafe-load', action='store_true',
+                     help='unpickle the checkpoints in full, also classes off the allow-list '
+                     '(only for files you trust: loading them can run code)')
     args = parser.parse_args(argv)
     if args.bboxes is not None and len(args.bboxes) % 4:
         parser.error(f'--bboxes takes 4 numbers per box, got {len(args.bboxes)}')
@@ -140,6 +145,8 @@ def _frame_label(frame, kind: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Process the input; returns the exit status."""
+    if args.unsafe_load:
+        allow_unsafe_checkpoints()  # the mesh model's and the detector's checkpoints
     inferencer = MeshInferencer(
         args.config, args.checkpoint, device=args.device, det_model=args.det_config,
         det_weights=args.det_checkpoint, det_cat_ids=args.det_cat_ids, bbox_thr=args.bbox_thr,
@@ -229,7 +236,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         return run(args)
     except (InferenceInputError, CheckpointMismatchError, FileNotFoundError,
-            DisplayError) as err:
+            DisplayError, UnsafeCheckpointError) as err:
         print(f'mesh_demo: error: {err}', file=sys.stderr)
         return 1
 

@@ -6,10 +6,12 @@ on a CPU, with no download.
     python tools/quickstart.py [--quick] [--work-dir DIR] [--force] [--verbose]
 
 Stages: generate the synthetic world → heatmap pretraining of both image backbones → PCT
-stage 1 (tokenizer) → PCT stage 2 (classifier) → PostoMETRO-S with pose tokens and the same
-model without them → tools/test.py on ``test`` and ``test_occluded`` → constant-mesh
-baselines → ``<work dir>/report.md`` (metric table, training curves, overlays). A rerun reuses
-the stages that finished with the same inputs.
+stage 1 (tokenizer) → PCT stage 2 (classifier) → PostoMETRO-S with pose tokens, the same model
+without them, and an oracle fed the ground-truth 2D keypoints → tools/test.py on ``test`` and
+``test_occluded`` → references without an image model (mean meshes, lifting baseline) →
+``<work dir>/report.md`` (metric table, training curves, overlays). A rerun reuses
+the stages that finished with the same inputs. Ctrl-C, SIGTERM or SIGHUP stop every running
+stage within seconds (exit status 128 + the signal number); the stopped stages rerun next time.
 """
 import argparse
 import os
@@ -56,14 +58,21 @@ def main(argv: Optional[List[str]] = None) -> dict:
     warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
     from mmengine.logging import MMLogger
     from postometro_mm.quickstart import run_quickstart
+    from postometro_mm.quickstart.stages import Interrupted, stop_on_signals
     # The stages this process runs itself (world, baseline, report) log warnings only; the
     # tools' full logs are in each stage's folder.
     MMLogger.get_instance('quickstart', log_level='WARNING')
     mode = 'quick' if args.quick else 'full'
     work_dir = args.work_dir or osp.join(REPO_ROOT, DEFAULT_WORK_DIRS[mode])
     try:
-        return run_quickstart(work_dir, mode, force=args.force, verbose=args.verbose,
-                              jobs=args.jobs, threads=args.threads)
+        with stop_on_signals():
+            return run_quickstart(work_dir, mode, force=args.force, verbose=args.verbose,
+                                  jobs=args.jobs, threads=args.threads)
+    except Interrupted as stop:
+        stages = ', '.join(stop.stages) or 'none'
+        print(f'\nquickstart interrupted by {stop.signal_name} (running stages: {stages}; '
+              'stopped): a rerun reuses the finished stages', file=sys.stderr, flush=True)
+        sys.exit(128 + stop.signum)
     except (RuntimeError, FileNotFoundError, FileExistsError, ValueError) as err:
         raise SystemExit(f'quickstart failed: {err}') from None
 

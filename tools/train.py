@@ -17,7 +17,8 @@ if osp.isfile(osp.join(_REPO, 'postometro_mm', '__init__.py')):
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from postometro_mm.utils.runner_args import add_runner_args, load_config  # noqa: E402
+from postometro_mm.utils.runner_args import (  # noqa: E402
+    add_runner_args, load_config, merge_cfg_options)
 
 
 def parse_args() -> argparse.Namespace:
@@ -41,9 +42,15 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
-        cfg.resume = True
+        from mmengine.runner import find_latest_checkpoint
         cfg.load_from = None
+        cfg.resume = find_latest_checkpoint(cfg.work_dir) is not None
+        if not cfg.resume:
+            print(f'--resume: no checkpoint in {cfg.work_dir} (no last_checkpoint file): '
+                  'training starts from scratch', file=sys.stderr)
     elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(f'--resume {args.resume}: no such checkpoint file')
         cfg.resume = True
         cfg.load_from = args.resume
     if args.no_validate:
@@ -52,14 +59,16 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_evaluator = None
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})['enable'] = True
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     return cfg
 
 
 def main() -> None:
     args = parse_args()
-    cfg = merge_args(load_config(args), args)
+    try:
+        cfg = merge_args(load_config(args), args)
+    except (KeyError, FileNotFoundError, ValueError) as err:
+        raise SystemExit(f'tools/train.py: error: {err.args[0] if err.args else err}') from None
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -15,12 +15,14 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
-from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import bbox_xywh2xyxy
+from ..utils.checkpoint_loading import (check_state_dict, load_checkpoint_file,
+                                        model_state_dict)
+from ..utils.model_configs import without_training_assets
 from ..visualization.renderer import weak_perspective_to_translation
 
 #: Box padding of the inference crops: 3DPW's convention (crop side = 1.2 × max(w, h)).
@@ -30,10 +32,6 @@ _CROP_TRANSFORMS = ('MeshTopdownAffine', 'TopdownAffine')
 
 class InferenceInputError(ValueError):
     """An input image, video or box list that cannot be used (message names it)."""
-
-
-class CheckpointMismatchError(ValueError):
-    """A checkpoint whose parameters do not fit the model built from the config."""
 
 
 def _type_name(transform: dict) -> str:
@@ -51,40 +49,11 @@ def _load_config(config: Union[str, Path, Config]) -> Config:
     raise TypeError(f'config must be a file name or an mmengine Config, got {type(config)}')
 
 
-def _check_state_dict(model: nn.Module, state_dict: dict, checkpoint: str,
-                      config_name: str) -> None:
-    """Raise :class:`CheckpointMismatchError` unless ``state_dict`` fits ``model`` exactly."""
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in expected]
-    wrong_shape = [f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
-                   f'{tuple(expected[k].shape)}' for k in expected
-                   if k in state_dict and hasattr(state_dict[k], 'shape')
-                   and tuple(state_dict[k].shape) != tuple(expected[k].shape)]
-    if not (missing or unexpected or wrong_shape):
-        return
-
-    def listing(title: str, items: List[str]) -> str:
-        shown = ', '.join(items[:5]) + (f', ... ({len(items) - 5} more)' if len(items) > 5
-                                         else '')
-        return f'\n  {len(items)} {title}: {shown}' if items else ''
-
-    hint = ''
-    if any(k.startswith(('transformer_1.', 'pct.', 'conv_1x1.')) for k in unexpected):
-        hint = ('\n  It looks like a checkpoint in the reference PostoMETRO layout: convert it '
-                'with tools/model_converters/postometro_to_plugin.py first.')
-    raise CheckpointMismatchError(
-        f'checkpoint "{checkpoint}" does not match the model of config "{config_name}":'
-        + listing('parameters missing from the checkpoint', missing)
-        + listing('unexpected parameters in the checkpoint', unexpected)
-        + listing('parameters with a different shape', wrong_shape)
-        + '\n  Use the config the checkpoint was trained with.' + hint)
-
-
 def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: Optional[str] = None,
-               cfg_options: Optional[dict] = None) -> nn.Module:
+               cfg_options: Optional[dict] = None,
+               unsafe_load: bool = False) -> nn.Module:
     """Build a mesh estimator from a config and load a checkpoint strictly.
 
     As :func:`mmpose.apis.init_model`, except that the checkpoint must fit the model exactly:
@@ -103,6 +72,10 @@ def init_model(config: Union[str, Path, Config],
         device (str, optional): e.g. 'cpu' or 'cuda:0'. Default: 'cuda:0' if available, else
             'cpu'.
         cfg_options (dict, optional): overrides merged into the config.
+        unsafe_load (bool): unpickle the checkpoint in full, also classes off the allow-list
+            of :func:`~postometro_mm.utils.checkpoint_loading.load_checkpoint_file` (trusted
+            files only). False refuses them unless
+            :func:`~postometro_mm.utils.checkpoint_loading.allow_unsafe_checkpoints` was called.
 
     Returns:
         nn.Module: the model.
@@ -113,11 +86,8 @@ def init_model(config: Union[str, Path, Config],
         cfg.merge_from_dict(cfg_options)
     if 'model' not in cfg:
         raise KeyError(f'config "{config_name}" has no "model"')
+    cfg.model = without_training_assets(cfg.model)
     cfg.model.train_cfg = None
-    if cfg.model.get('head', {}).get('body_model') is not None:
-        # the head's SMPL model only builds ground-truth meshes for the losses; inference
-        # needs no (licensed) SMPL files
-        cfg.model.head.body_model = None
     device = device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpose')):
         model = MODELS.build(cfg.model)
@@ -126,12 +96,9 @@ def init_model(config: Union[str, Path, Config],
     if checkpoint is not None:
         if not Path(checkpoint).is_file():
             raise FileNotFoundError(f'checkpoint "{checkpoint}" does not exist')
-        ckpt = _load_checkpoint(str(checkpoint), map_location='cpu')
-        state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-        if not isinstance(state_dict, dict):
-            raise CheckpointMismatchError(f'checkpoint "{checkpoint}" holds no state dict')
-        state_dict = {k[7:] if k.startswith('module.') else k: v for k, v in state_dict.items()}
-        _check_state_dict(model, state_dict, str(checkpoint), str(config_name))
+        ckpt = load_checkpoint_file(str(checkpoint), 'cpu', unsafe=unsafe_load or None)
+        state_dict = model_state_dict(ckpt, str(checkpoint))
+        check_state_dict(model, state_dict, str(checkpoint), str(config_name))
         model.load_state_dict(state_dict, strict=True)
         dataset_meta = ckpt.get('meta', {}).get('dataset_meta')
     model.cfg = cfg

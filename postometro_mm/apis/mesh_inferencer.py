@@ -155,6 +155,10 @@ class MeshInferencer:
         focal_length (float, optional): assumed focal length (px) of the frames; None = the
             image diagonal.
         cfg_options (dict, optional): overrides of the mesh model config.
+        unsafe_load (bool): load ``weights`` in full, also classes off the checkpoint
+            allow-list (see :func:`init_model`; trusted files only). Detector weights load
+            through mmengine, which follows
+            :func:`~postometro_mm.utils.checkpoint_loading.allow_unsafe_checkpoints`.
     """
 
     def __init__(self,
@@ -169,12 +173,13 @@ class MeshInferencer:
                  max_persons: Optional[int] = None,
                  batch_size: int = 16,
                  focal_length: Optional[float] = None,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 unsafe_load: bool = False) -> None:
         device = device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
         if isinstance(model, nn.Module):
             self.model = model
         else:
-            self.model = init_model(model, weights, device, cfg_options)
+            self.model = init_model(model, weights, device, cfg_options, unsafe_load)
         self.faces = mesh_faces(self.model)
         self.detector = None
         if det_model is not None:

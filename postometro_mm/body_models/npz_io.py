@@ -18,8 +18,15 @@ import numpy as np
 from .restricted_pickle import ARRAY_GLOBALS, restricted_load
 
 
+def _plain_file_mode() -> int:
+    """The mode ``open(path, 'w')`` gives a new file: 0666 less the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str, write: Callable[[IO[bytes]], None], overwrite: bool = False) -> str:
-    """Write a file atomically.
+    """Write a file atomically, with the mode a plain write would give it.
 
     Args:
         path (str): destination file.
@@ -42,6 +49,7 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None], overwrite: bool 
     try:
         with os.fdopen(fd, 'wb') as f:
             write(f)
+        os.chmod(tmp_path, _plain_file_mode())  # mkstemp's files are private (0600)
         os.replace(tmp_path, path)
     except BaseException:
         if osp.exists(tmp_path):

@@ -1,4 +1,5 @@
-"""Allow-list unpickling for the pickled body-model assets users already have.
+"""Allow-list unpickling for the pickled files users already have: body-model assets and
+dataset annotations (3DPW sequence files, object arrays of ``.npz`` annotations).
 
 SMPL ``.pkl`` files and ``mesh_downsampling.npz`` are pickles. Plain ``pickle.load`` would
 import and call anything the file names, and SMPL files additionally name ``chumpy`` classes
@@ -120,8 +121,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         allowed = sorted({m for m, _ in self.allowed_globals} | set(self.module_resolvers))
         raise DisallowedPickleError(
             f'{self.source}: refusing to unpickle class {module}.{name}: it is not on the '
-            f'allow-list of this loader (objects from {", ".join(allowed)}). The file is not a '
-            'body-model asset in a known format, or it was modified.')
+            f'allow-list of this loader (objects from {", ".join(allowed)}). The file is not in '
+            'a format this loader knows, or it was modified.')
 
 
 def chumpy_resolvers(modules: Iterable[str] = CHUMPY_MODULES

@@ -6,6 +6,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 from mmpose.registry import DATASETS
 
+from ..body_models.npz_io import load_npz_member
 from .base_mesh_dataset import BaseMeshDataset, build_mesh_data_info, parse_gender
 from .keypoint_formats import seq_and_frame_from_imgname
 from .validation import (InvalidAnnotationError, InvalidRecordLog, check_shape, nonfinite_rows,
@@ -25,17 +26,23 @@ def read_npz(path: str, allow_pickle: bool = False) -> Dict[str, np.ndarray]:
 
     Args:
         path: the archive.
-        allow_pickle: allow object arrays (they unpickle Python objects: trusted files only).
+        allow_pickle: allow object arrays (e.g. image names stored as Python strings). They
+            are unpickled with an allow-list of numpy arrays and plain values
+            (:func:`~postometro_mm.body_models.npz_io.load_npz_member`): a crafted file
+            raises :class:`~postometro_mm.body_models.DisallowedPickleError`, it runs nothing.
     """
     require_file(path, 'annotation file')
     try:
-        with np.load(path, allow_pickle=allow_pickle) as npz:
-            return {key: npz[key] for key in npz.files}
+        with np.load(path, allow_pickle=False) as npz:
+            keys = list(npz.files)
+            if not allow_pickle:
+                return {key: npz[key] for key in keys}
+        return {key: np.asarray(load_npz_member(path, key)) for key in keys}
     except ValueError as err:
         if 'allow_pickle' in str(err):
             raise InvalidAnnotationError(
-                f'{path}: holds Python-object arrays; pass allow_pickle=True if you trust the '
-                'file') from None
+                f'{path}: holds Python-object arrays; pass allow_pickle=True to read them '
+                '(numpy arrays and plain values only)') from None
         raise InvalidAnnotationError(f'{path}: cannot be read as a .npz archive ({err})') from None
     except (OSError, zipfile.BadZipFile, EOFError) as err:
         raise InvalidAnnotationError(f'{path}: cannot be read as a .npz archive ({err})') from None
@@ -70,7 +77,8 @@ class SPINNpzDataset(BaseMeshDataset):
 
     Args:
         ann_file (str): the ``.npz`` file.
-        allow_pickle (bool): allow object arrays in the file (trusted files only).
+        allow_pickle (bool): allow object arrays in the file, read with an allow-list of
+            numpy arrays and plain values (see :func:`read_npz`).
         **kwargs: see :class:`BaseMeshDataset`.
     """
 

@@ -7,7 +7,12 @@ command lines, duration and a run id). A later run skips it when the fingerprint
 outputs are unchanged. The fingerprint covers everything the stage reads (for tool stages the
 fully resolved config after ``--cfg-options`` and the tool arguments) and the run ids of the
 stages it depends on, so editing a config or rerunning an upstream stage reruns what follows.
+
+Inside :func:`stop_on_signals`, SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted`; the
+runner then stops every running tool (and its data-loader workers) within seconds. An
+interrupted stage has no :data:`STAGE_FILE` and reruns next time.
 """
+import contextlib
 import collections
 import hashlib
 import json
@@ -22,7 +27,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from tqdm import tqdm
 
@@ -32,6 +37,54 @@ STAGE_FILE = 'quickstart_stage.json'
 #: mmengine's progress lines, e.g. ``Iter(train) [ 20/600]`` or ``Iter(test) [4/4]``.
 _PROGRESS = re.compile(r'Iter\((train|val|test)\)\s*\[\s*(\d+)/(\d+)\]')
 _TAIL_LINES = 40
+#: Seconds a stopped tool gets to exit after SIGTERM before it is killed.
+_STOP_GRACE_SECONDS = 3.0
+#: Signals that stop a run inside :func:`stop_on_signals`.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(BaseException):
+    """A stop signal arrived (a ``BaseException``, like ``KeyboardInterrupt``, so no
+    ``except Exception`` swallows it).
+
+    Attributes:
+        signum: the signal.
+        stages: names of the stages that were running (set by :meth:`StageRunner.run_all`).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.stages: List[str] = []
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Within the block, the first of :data:`STOP_SIGNALS` raises :class:`Interrupted` in the
+    main thread and later ones are ignored (the previous handlers are restored after it).
+    Elsewhere than in the main thread it does nothing: Python delivers signals to the main
+    thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    stopping = []
+
+    def handler(signum, frame):
+        if not stopping:  # later signals must not cut the stopping of the tools short
+            stopping.append(signum)
+            raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def repo_root() -> str:
@@ -166,23 +219,29 @@ class StageResult:
 
 
 class _RunningTool:
-    """A tool subprocess whose output goes to a log file and drives a progress bar."""
+    """A tool subprocess whose output goes to a log file and drives a progress bar; created
+    first and started by :meth:`start`, so that a runner that lists it before starting it
+    can always stop it."""
 
-    def __init__(self, stage: Stage, plan: StagePlan, digest: str, python: str,
-                 env: Dict[str, str], verbose: bool, position: int, stream) -> None:
+    def __init__(self, stage: Stage, plan: StagePlan, digest: str, verbose: bool,
+                 position: int, stream) -> None:
         self.stage, self.plan, self.digest = stage, plan, digest
         self.started = time.time()
         self.tail: collections.deque = collections.deque(maxlen=_TAIL_LINES)
         self.verbose, self.position, self.stream = verbose, position, stream
-        os.makedirs(osp.dirname(plan.log_file), exist_ok=True)
-        self.log = open(plan.log_file, 'w')
-        # A session of its own: stopping the tool also stops its data-loader workers (which
-        # share its stdout, so the reader only sees the end of the output once they are gone).
-        self.proc = subprocess.Popen([python, *plan.tool.argv()], cwd=repo_root(), env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, bufsize=1, start_new_session=True)
+        self.proc: Optional[subprocess.Popen] = None
         self.bar: Optional[tqdm] = None
         self.reader = threading.Thread(target=self._read, daemon=True)
+
+    def start(self, python: str, env: Dict[str, str]) -> None:
+        os.makedirs(osp.dirname(self.plan.log_file), exist_ok=True)
+        self.log = open(self.plan.log_file, 'w')
+        # A session of its own: stopping the tool also stops its data-loader workers (which
+        # share its stdout, so the reader only sees the end of the output once they are gone).
+        self.proc = subprocess.Popen([python, *self.plan.tool.argv()], cwd=repo_root(),
+                                     env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                     start_new_session=True)
         self.reader.start()
 
     def _read(self) -> None:
@@ -216,19 +275,31 @@ class _RunningTool:
             self.bar.close()
         return code
 
-    def kill(self) -> None:
-        """Stop the tool and every process of its session (its data-loader workers)."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.proc.wait(timeout=10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        self.poll()
+    def signal_session(self, sig: int) -> None:
+        """Send ``sig`` to every process of the tool's session (its data-loader workers)."""
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def stop_tools(tools: Sequence[_RunningTool]) -> None:
+    """Stop ``tools`` and their sessions together: SIGTERM, up to
+    :data:`_STOP_GRACE_SECONDS` to exit, then SIGKILL to what is left; waits for them."""
+    tools = [tool for tool in tools if tool.proc is not None]
+    for tool in tools:
+        tool.signal_session(signal.SIGTERM)
+    deadline = time.time() + _STOP_GRACE_SECONDS
+    for tool in tools:
+        try:
+            tool.proc.wait(timeout=max(0.0, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            pass
+    for tool in tools:
+        # also after the leader exited: workers of its session may still run
+        tool.signal_session(signal.SIGKILL)
+        tool.proc.wait()
+        tool.poll()
 
 
 class StageRunner:
@@ -260,6 +331,7 @@ class StageRunner:
         self._plans: Dict[str, StagePlan] = {}
         self._counter = 0
         self._total = 0
+        self._working: List[str] = []  # the in-process stage running now
 
     # ------------------------------------------------------------------ printing
     def say(self, text: str) -> None:
@@ -294,6 +366,8 @@ class StageRunner:
         Raises:
             RuntimeError: a stage failed (the message names its log); running tools are
                 stopped first.
+            Interrupted: a stop signal arrived (see :func:`stop_on_signals`); running tools
+                are stopped first and named in its ``stages``.
         """
         names = [s.name for s in stages]
         for stage in stages:
@@ -326,9 +400,11 @@ class StageRunner:
                 elif not started and pending:
                     raise RuntimeError('stages wait for each other: '
                                        + ', '.join(s.name for s in pending))
+        except Interrupted as interrupted:
+            interrupted.stages = [tool.stage.name for tool in running] + self._working
+            raise
         finally:
-            for tool in running:
-                tool.kill()
+            stop_tools(running)
         return self.results
 
     def _start_ready(self, pending: List[Stage], running: List[_RunningTool]) -> bool:
@@ -364,16 +440,22 @@ class StageRunner:
             if plan.clean and osp.isdir(plan.stage_dir):
                 shutil.rmtree(plan.stage_dir)
             os.makedirs(plan.stage_dir, exist_ok=True)
+            if osp.exists(osp.join(plan.stage_dir, STAGE_FILE)):
+                os.remove(osp.join(plan.stage_dir, STAGE_FILE))  # rewritten once it succeeds
             if plan.tool is not None:
                 self._announce(stage, 'started')
                 taken = {tool.position for tool in running}
                 position = min(set(range(len(running) + 1)) - taken)
-                running.append(_RunningTool(stage, plan, digest, self.python, self.tool_env(),
-                                            self.verbose, position, self.stream))
+                tool = _RunningTool(stage, plan, digest, self.verbose, position, self.stream)
+                running.append(tool)
+                tool.start(self.python, self.tool_env())
             else:
                 self._announce(stage, 'running')
                 begun = time.time()
-                self._record(stage, plan, digest, plan.work(), time.time() - begun)
+                self._working = [stage.name]
+                outputs = plan.work()
+                self._working = []
+                self._record(stage, plan, digest, outputs, time.time() - begun)
         return moved
 
     def _record(self, stage: Stage, plan: StagePlan, digest: str, outputs: Dict[str, Any],

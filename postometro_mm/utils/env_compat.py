@@ -1,11 +1,12 @@
 """The one place where postometro_mm adapts third-party code to this environment.
 
 1. Checkpoint loading. mmengine 0.10.7 calls ``torch.load(filename, map_location=...)`` without
-``weights_only``. Since torch 2.6 that argument defaults to ``True``, and checkpoints written by
-mmengine itself (which pickle ``HistoryBuffer``, numpy scalars and the config in ``meta``) then
-fail to load, breaking ``--resume``, ``load_from`` and ``mim test --checkpoint``. We re-register
-mmengine's loader for local paths with ``weights_only=False``, i.e. the behaviour
-of mmengine with the torch versions it was written for. Only load checkpoints you trust.
+``weights_only``. Since torch 2.6 that argument defaults to ``True`` without the classes that
+mmengine's own checkpoints hold (``HistoryBuffer``, numpy scalars), so ``--resume``,
+``load_from`` and ``mim test --checkpoint`` fail. We re-register mmengine's loader for local
+paths with :func:`~postometro_mm.utils.checkpoint_loading.load_checkpoint_file`: weights only,
+with an allow-list of those classes; any other class is refused (the file could run code)
+unless the tool was given ``--unsafe-load``.
 
 2. Multi-process training and testing on CPUs (gloo) with mmengine's ``pytorch`` launcher.
 mmengine 0.10.7 assumes one GPU per process: ``init_dist`` calls
@@ -23,12 +24,6 @@ import torch
 import torch.distributed as torch_dist
 
 _APPLIED = False
-
-
-def _torch_load_full(filename: str, map_location=None):
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint file "{filename}" does not exist')
-    return torch.load(filename, map_location=map_location, weights_only=False)
 
 
 def enable_cpu_distributed() -> None:
@@ -69,9 +64,10 @@ def apply_env_compat() -> None:
         return
     from mmengine.runner.checkpoint import CheckpointLoader
 
+    from .checkpoint_loading import load_checkpoint_file
+
     def load_from_local(filename: str, map_location=None):
-        filename = osp.expanduser(filename)
-        return _torch_load_full(filename, map_location)
+        return load_checkpoint_file(osp.expanduser(filename), map_location)
 
     # '' is mmengine's scheme for plain local paths (the fallback of its prefix lookup).
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)

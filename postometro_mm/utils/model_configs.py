@@ -1,5 +1,7 @@
 """The ``model`` of a repository config, ready to build outside a Runner (benchmarks, converter
-checks): random initial weights and the body-model files of a local folder."""
+checks, inference): random initial weights, the body-model files of a local folder, or none of
+the files that only training reads or that do not change the parameter layout."""
+import copy
 import os.path as osp
 from typing import Any, Optional
 
@@ -30,6 +32,59 @@ def without_pretrained(cfg: Any) -> Any:
     if isinstance(cfg, (list, tuple)):
         return type(cfg)(without_pretrained(v) for v in cfg)
     return cfg
+
+
+def without_training_assets(model: Any) -> Any:
+    """A copy of a ``model`` config without the head's ``body_model`` (SMPL, which only builds
+    ground-truth meshes for the losses; licensed, and never part of a checkpoint)."""
+    model = copy.deepcopy(model)
+    head = model.get('head') if isinstance(model, dict) else None
+    if isinstance(head, dict) and head.get('body_model') is not None:
+        head['body_model'] = None
+    return model
+
+
+def parameter_layout_only(model: Any) -> Any:
+    """A copy of a ``model`` config that builds the same parameters (names and shapes) while
+    reading only the files that decide them: :func:`without_training_assets`, and a mesh head
+    without its ``joint_regressor`` and ``mid_faces`` (non-persistent buffers). The mesh
+    sampler file is still read: its vertex counts size the vertex tokens and the upsampling.
+    For checking a checkpoint's keys, e.g. on the meta device."""
+    model = without_training_assets(model)
+    head = model.get('head') if isinstance(model, dict) else None
+    if isinstance(head, dict) and 'joint_regressor' in head:
+        head['joint_regressor'] = None
+        head['mid_faces'] = None
+    return model
+
+
+def find_beside_config(path: str, config_file: str) -> str:
+    """``path`` if it exists from the working directory (mmpose's convention for relative
+    paths), else the first ``<folder>/path`` that exists for the folders from ``config_file``'s
+    own up to the file-system root (a checkout's ``data/`` when a tool runs elsewhere); ``path``
+    unchanged when neither exists, for the reader's own error."""
+    if osp.isabs(path) or osp.exists(path):
+        return path
+    folder = osp.dirname(osp.abspath(config_file))
+    while True:
+        candidate = osp.join(folder, path)
+        if osp.exists(candidate):
+            return candidate
+        parent = osp.dirname(folder)
+        if parent == folder:
+            return path
+        folder = parent
+
+
+def with_mesh_sampler_beside_config(model: Any, config_file: str) -> Any:
+    """A copy of a ``model`` config whose head's mesh-sampler file is looked up by
+    :func:`find_beside_config`."""
+    model = copy.deepcopy(model)
+    head = model.get('head') if isinstance(model, dict) else None
+    sampler = head.get('mesh_sampler') if isinstance(head, dict) else None
+    if isinstance(sampler, dict) and isinstance(sampler.get('filename'), str):
+        sampler['filename'] = find_beside_config(sampler['filename'], config_file)
+    return model
 
 
 def mesh_model_config(config: str, topology_dir: str,

@@ -5,6 +5,7 @@ import torch
 
 from postometro_mm.apis import (CheckpointMismatchError, InferenceInputError, init_model,
                                 inference_mesh, mesh_faces)
+from postometro_mm.utils.checkpoint_loading import UnsafeCheckpointError
 from tiny_mesh_model import INPUT_SIZE, write_tiny_model
 
 MEAN = np.array([123.675, 116.28, 103.53])
@@ -70,6 +71,39 @@ def test_checkpoint_that_does_not_match_the_config(tiny_model_files, tmp_path):
         init_model(config, str(reference_layout), 'cpu')
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         init_model(config, str(tmp_path / 'missing.pth'), 'cpu')
+
+
+class _RunsCode:
+    """Pickles as a call of ``os.system`` (what a crafted checkpoint would hold)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_a_crafted_checkpoint_is_refused_unless_unsafe_load(tiny_model_files, tmp_path):
+    checkpoint = torch.load(tiny_model_files['checkpoint'], weights_only=False)
+    marker = tmp_path / 'executed'
+    evil = tmp_path / 'evil.pth'
+    torch.save(dict(checkpoint, meta=dict(note=_RunsCode(marker))), evil)
+    with pytest.raises(UnsafeCheckpointError, match=r'evil\.pth.*system'):
+        init_model(tiny_model_files['config'], str(evil), 'cpu')
+    assert not marker.exists()
+    # a trusted file with a class off the allow-list loads when asked explicitly
+    trusted = tmp_path / 'trusted.pth'
+    torch.save(dict(checkpoint, meta=dict(note=_Note())), trusted)
+    with pytest.raises(UnsafeCheckpointError, match='_Note'):
+        init_model(tiny_model_files['config'], str(trusted), 'cpu')
+    model = init_model(tiny_model_files['config'], str(trusted), 'cpu', unsafe_load=True)
+    assert torch.equal(model.state_dict()['head.conv_1x1.weight'],
+                       checkpoint['state_dict']['head.conv_1x1.weight'])
+
+
+class _Note:
+    """A class a trusted legacy checkpoint may hold (not on the allow-list)."""
 
 
 def test_prediction_matches_a_hand_made_crop(tiny_model, tiny_model_files):

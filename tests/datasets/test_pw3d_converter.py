@@ -1,6 +1,7 @@
 """3DPW converter on official-layout sequence pickles, and PW3DDataset over its output."""
 import os
 import os.path as osp
+import pickle
 import runpy
 import sys
 
@@ -8,8 +9,10 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from postometro_mm.body_models import DisallowedPickleError
 from postometro_mm.datasets import PW3DDataset
 from postometro_mm.datasets.converters import convert_pw3d
+from postometro_mm.datasets.converters.pw3d import load_pw3d_sequence
 
 from mesh_data_builders import PW3D_LAYOUT, project, rotvec_matrix
 
@@ -181,3 +184,23 @@ def test_pw3d_dataset_data_info(converted):
     assert info['has_smpl'][0] == 1 and info['has_3d'][0] == 1 and info['has_2d'][0] == 1
     R = Rotation.from_rotvec(info['smpl_pose'][0, :3].astype(np.float64)).as_matrix()
     np.testing.assert_allclose(R, rotvec_matrix(raw['pose'][0, :3]), atol=1e-5)
+
+
+class _RunsCode:
+    """Pickles as a call of ``os.system`` (what a crafted sequence file would hold)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_a_crafted_sequence_file_runs_no_code(tmp_path):
+    marker = tmp_path / 'executed'
+    path = tmp_path / 'outdoors_evil_00.pkl'
+    with open(path, 'wb') as f:
+        pickle.dump(dict(sequence='outdoors_evil_00', poses=[_RunsCode(marker)]), f, protocol=2)
+    with pytest.raises(DisallowedPickleError, match=r'outdoors_evil_00\.pkl.*system'):
+        load_pw3d_sequence(str(path))
+    assert not marker.exists()

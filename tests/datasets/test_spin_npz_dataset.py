@@ -5,7 +5,9 @@ import torch
 from mesh_data_builders import coco17_from_j24_by_name
 from mmpose.structures import PoseDataSample
 
+from postometro_mm.body_models import DisallowedPickleError
 from postometro_mm.datasets import SPINNpzDataset
+from postometro_mm.datasets.validation import InvalidAnnotationError
 
 TRAIN_PIPELINE = [
     dict(type='LoadMeshImage'),
@@ -96,3 +98,33 @@ def test_serialized_and_plain_data_lists_agree(spin_npz_set):
     assert len(b) == 2
     np.testing.assert_array_equal(a.get_data_info(3)['joints_3d'], b.get_data_info(1)['joints_3d'])
     assert b.get_data_info(1)['id'] == 3
+
+
+class _RunsCode:
+    """Pickles as a call of ``os.system`` (what a crafted file would hold)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_object_arrays_are_read_without_running_code(tmp_path, spin_npz_set):
+    arrays = spin_npz_set['arrays']
+    names = np.array(list(arrays['imgname'][:1]), dtype=object)  # Python strings
+    path = tmp_path / 'object_names.npz'
+    np.savez(path, imgname=names, center=arrays['center'][:1], scale=arrays['scale'][:1])
+    with pytest.raises(InvalidAnnotationError, match='allow_pickle=True'):
+        SPINNpzDataset(ann_file=str(path))
+    info = SPINNpzDataset(ann_file=str(path), allow_pickle=True).get_data_info(0)
+    assert info['img_path'].endswith(str(arrays['imgname'][0]))
+
+    marker = tmp_path / 'executed'
+    evil = tmp_path / 'evil.npz'
+    np.savez(evil, imgname=np.array([_RunsCode(marker)], dtype=object),
+             center=arrays['center'][:1], scale=arrays['scale'][:1])
+    with pytest.raises(DisallowedPickleError, match=r'evil\.npz \[imgname\].*system'):
+        SPINNpzDataset(ann_file=str(evil), allow_pickle=True)
+    assert not marker.exists()

@@ -4,8 +4,10 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -21,7 +23,8 @@ from postometro_mm.quickstart.baseline import (FACING_CAMERA, evaluate_meshes, f
                                                mean_training_mesh)
 from postometro_mm.quickstart.budget import shortened_training
 from postometro_mm.quickstart.report import paired_difference, read_metrics
-from postometro_mm.quickstart.stages import STAGE_FILE, Stage, StagePlan, StageRunner, ToolCall
+from postometro_mm.quickstart.stages import (QUICKSTART_DIR_ENV, STAGE_FILE, Stage, StagePlan,
+                                             StageRunner, ToolCall)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GENDERS = {'m': 'male', 'f': 'female'}
@@ -255,9 +258,74 @@ def _run_quickstart(work_dir):
     return proc.stdout
 
 
+def _processes_of(work_dir) -> list:
+    """PIDs of the live processes started for the quickstart folder ``work_dir`` (its stages
+    get it in their environment)."""
+    needle = f'{QUICKSTART_DIR_ENV}={work_dir}'.encode()
+    pids = []
+    for entry in os.listdir('/proc'):
+        try:
+            with open(f'/proc/{entry}/environ', 'rb') as f:
+                if needle in f.read().split(b'\0'):
+                    pids.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def _interrupt_quickstart(work_dir, sig, after_a_finished_stage):
+    """Start the quick quickstart, send ``sig`` once a training runs (and, if asked, after
+    one has finished), and check that everything stopped within seconds with a one-line
+    message. Returns the names of the stages it finished and of those it interrupted."""
+    proc = subprocess.Popen([sys.executable, str(REPO_ROOT / 'tools' / 'quickstart.py'),
+                             '--work-dir', str(work_dir)], cwd=str(REPO_ROOT),
+                            env=dict(os.environ, QUICK='1'), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    finished, seen = [], []
+    for line in proc.stdout:
+        seen.append(line)
+        done = re.match(r'\s+(\S+) done in', line)
+        if done and done.group(1) != 'world':
+            finished.append(done.group(1))
+        if re.search(r'\[\d+/\d+\] .*: started', line) and (finished or
+                                                          not after_a_finished_stage):
+            time.sleep(1.0)
+            proc.send_signal(sig)
+            sent = time.time()
+            break
+    else:
+        pytest.fail('the quickstart ended before a stage ran:\n' + ''.join(seen)[-3000:])
+    rest = proc.communicate()[0]
+    seconds = time.time() - sent
+    assert proc.returncode == 128 + sig, rest
+    assert seconds < 30, seconds  # a few seconds when idle: 3 s of grace, then SIGKILL
+    message = rest.strip().splitlines()[-1]
+    name = signal.Signals(sig).name
+    match = re.fullmatch(rf'quickstart interrupted by {name} \(running stages: (.+); '
+                         r'stopped\): a rerun reuses the finished stages', message)
+    assert match, rest[-3000:]
+    deadline = time.time() + 10  # killed processes may take a moment to be reaped
+    while _processes_of(work_dir) and time.time() < deadline:
+        time.sleep(0.2)
+    assert _processes_of(work_dir) == []
+    return finished, match.group(1).split(', ')
+
+
 def test_quick_mode_end_to_end(tmp_path):
     work_dir = tmp_path / 'quickstart'
+    # Stopped by Ctrl-C as soon as the first trainings run, then by SIGTERM after one
+    # finished: nothing keeps running, and the completing run below reuses exactly the
+    # finished stages and reruns the interrupted ones.
+    _interrupt_quickstart(work_dir, signal.SIGINT, after_a_finished_stage=False)
+    finished, interrupted = _interrupt_quickstart(work_dir, signal.SIGTERM,
+                                                  after_a_finished_stage=True)
     output = _run_quickstart(work_dir)
+    reused = [line for line in output.splitlines() if re.search(r'\[\d+/\d+\] .*reused', line)]
+    assert len(reused) == len(finished), output
+    for stage in interrupted:
+        assert re.search(rf'^\s+{stage} done in', output, re.M), (stage, output)
+    for stage in finished:
+        assert not re.search(rf'^\s+{stage} done in', output, re.M), (stage, output)
     results = json.loads((work_dir / 'results.json').read_text())
     assert results['mode'] == 'quick'
     metrics = results['metrics']

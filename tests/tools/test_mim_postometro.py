@@ -92,15 +92,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_mim(command: str, config: Path, *args: str, cwd: Path, processes: int = 1) -> str:
+def run_mim(command: str, config: Path, *args: str, cwd: Path, processes: int = 1,
+            expect_failure: bool = False) -> str:
     """Run ``.venv/bin/mim COMMAND postometro_mm CONFIG ARGS`` (``--launcher pytorch`` on
     ``processes`` processes when more than one) and return its output; fail showing the
-    output from its first traceback on an error."""
+    output from its first traceback on an error (on success if ``expect_failure``)."""
     launch = () if processes == 1 else ('--gpus', str(processes), '--launcher', 'pytorch',
                                         '--port', str(_free_port()))
     cmd = [str(VENV_BIN / 'mim'), command, 'postometro_mm', str(config), *launch, *args]
     proc = subprocess.run(cmd, cwd=cwd, env=_subprocess_env(), timeout=600,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if expect_failure:
+        assert proc.returncode != 0, proc.stdout[-5000:]
+        return proc.stdout
     if proc.returncode != 0:
         first_error = max(proc.stdout.find('Traceback'), 0)  # the tool's, before mim's
         pytest.fail(f'`{" ".join(cmd[1:])}` exited with {proc.returncode}:\n'
@@ -175,3 +179,10 @@ def test_postometro_two_processes_train_and_evaluate_like_one(tiny_configs, tmp_
     assert two['errors'].keys() == one['errors'].keys()
     for sample, errors in one['errors'].items():
         np.testing.assert_array_equal(two['errors'][sample], errors)
+
+    # a checkpoint of another model is refused, with what does not fit (the pose branch)
+    log = run_mim('test', tiny_configs['fastmetro-s'], '--checkpoint', str(checkpoint),
+                  '--work-dir', str(tmp_path / 'mismatch'), cwd=tmp_path, expect_failure=True)
+    assert 'tools/test.py: error: checkpoint' in log and '--allow-partial-load' in log
+    unexpected = log.split('unexpected parameters in the checkpoint')[1].splitlines()[0]
+    assert 'neck.' in unexpected or 'pose_tokenizer.' in unexpected, log[-3000:]

@@ -1,7 +1,8 @@
 """Convert a released PCT checkpoint (Gengzigang/PCT, MMPose 0.x / mmcv layout) to the plugin's
 ``PCTPoseEstimator`` layout, or back with ``--reverse``.
 
-    python tools/model_converters/pct_to_plugin.py SRC DST [--config CFG] [--reverse] [--force]
+    python tools/model_converters/pct_to_plugin.py SRC DST [--config CFG [--cfg-options K=V ...]]
+        [--reverse] [--force]
 
 SRC: a PCT checkpoint (``backbone.*``, ``extra_backbone.*``, ``keypoint_head.*``; bare or under
 ``state_dict``), or a plugin checkpoint with ``--reverse``. DST: ``{'state_dict': ...,
@@ -11,10 +12,12 @@ export).
 
 With ``--config`` the plugin-layout state dict (the converted one, or SRC with ``--reverse``) is
 compared with a model built from the config (on the meta device, no weights loaded): missing,
-unexpected and shape-mismatched keys are printed and the exit status is 1 if there are any (DST
-is written either way). The output is written atomically (temporary file, then rename); an
-existing DST needs ``--force``. Checkpoints are unpickled in full (``weights_only=False``):
-convert only files you trust.
+unexpected and shape-mismatched keys are printed and the exit status is 1 if there are any. The
+check loads no checkpoint (``init_cfg`` is not run on the meta device); ``--cfg-options`` overrides
+the config. DST is written before the check: a failing check is reported (exit status 1) and leaves
+the converted file. The output is written atomically (temporary file, then rename); an existing DST
+needs ``--force``. SRC is loaded weights-only with an allow-list of classes;
+``--unsafe-load`` unpickles it in full (only for files you trust).
 
 Example::
 
@@ -37,7 +40,7 @@ def main(argv=None) -> int:
         src_help='PCT checkpoint (plugin checkpoint with --reverse)',
         reverse_help='plugin checkpoint -> official PCT layout').parse_args(argv)
     refuse_overwrite(args.dst, args.force)
-    state_dict = load_state_dict_file(args.src)
+    state_dict = load_state_dict_file(args.src, args.unsafe_load)
     if args.reverse:
         plugin, converted = state_dict, pct_plugin_to_official(state_dict)
         converter, layout = 'pct_plugin_to_official', 'pct_official'
@@ -45,9 +48,8 @@ def main(argv=None) -> int:
         converted = plugin = pct_official_to_plugin(state_dict)
         converter, layout = 'pct_official_to_plugin', 'postometro_mm'
     print(f'{args.src}: {len(state_dict)} tensors -> {len(converted)} tensors ({converter})')
-    status = check_keys_against_config(args.config, plugin)
     save_converted_checkpoint(converted, args.dst, args.force, args.src, converter, layout)
-    return status
+    return check_keys_against_config(args.config, plugin, cfg_options=args.cfg_options)
 
 
 if __name__ == '__main__':

@@ -1,7 +1,8 @@
 """3DPW official sequence files → per-split / OCC / PC annotation ``.npz`` for PW3DDataset.
 
 Input: ``<root>/sequenceFiles/{train,validation,test}/*.pkl`` (Python-2 pickles, read with
-``encoding='latin1'``) and ``<root>/imageFiles/<sequence>/image_%05d.jpg``. Per sequence:
+``encoding='latin1'`` by an allow-list unpickler: numpy arrays and plain values only) and
+``<root>/imageFiles/<sequence>/image_%05d.jpg``. Per sequence:
 ``sequence`` (name), ``genders`` ('m'/'f' per person), ``poses`` (per person F×72, world
 frame), ``betas`` (per person ≥10), ``trans`` (per person F×3), ``cam_poses`` (F×4×4
 world→camera), ``cam_intrinsics`` (3×3), ``poses2d`` (per person F×3×18, OpenPose-18 x, y,
@@ -34,8 +35,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from postometro_mm.body_models import SMPLJ24Regressor
+from postometro_mm.body_models import DisallowedPickleError, SMPLJ24Regressor
 from postometro_mm.body_models.npz_io import save_npz_atomic
+from postometro_mm.body_models.restricted_pickle import ARRAY_GLOBALS, restricted_load
 from postometro_mm.utils.geometry import pinhole_parameters, project_points
 from ..keypoint_formats import OPENPOSE18_TO_COCO17, j24_from_coco17
 from ..subsets import PW3D_OCC_SEQUENCES, PW3D_PC_FRAME_RANGES, frame_range_mask, sequence_mask
@@ -59,7 +61,11 @@ def load_pw3d_sequence(path: str) -> dict:
     """Read one official 3DPW sequence pickle and check the keys and shapes used here."""
     try:
         with open(path, 'rb') as f:
-            data = pickle.load(f, encoding='latin1')
+            # the allow-list admits numpy arrays and plain containers only: a crafted file
+            # cannot run code (DisallowedPickleError names it and the class)
+            data = restricted_load(f, path, ARRAY_GLOBALS)
+    except DisallowedPickleError:
+        raise
     except (OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
         raise InvalidAnnotationError(f'{path}: cannot be read as a 3DPW sequence pickle '
                                      f'({err})') from None

@@ -1,14 +1,14 @@
 """Reading, comparing and atomically writing state dicts for the model-converter tools."""
 import argparse
-import os
 import os.path as osp
-import tempfile
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
+from postometro_mm.body_models.npz_io import atomic_write
+from postometro_mm.utils.checkpoint_loading import load_checkpoint_file
 from postometro_mm.utils.cli import conversion_parser, refuse_overwrite
 
 _WRAPPER_KEYS = ('state_dict', 'model', 'module')
@@ -16,16 +16,14 @@ _WRAPPER_KEYS = ('state_dict', 'model', 'module')
 UNMAPPED_KEY = 'official_unmapped'
 
 
-def load_state_dict_file(path: str) -> 'OrderedDict[str, Tensor]':
+def load_state_dict_file(path: str, unsafe: bool = False) -> 'OrderedDict[str, Tensor]':
     """Load a state dict from a ``torch.save`` file (a bare state dict, or one wrapped under
     ``state_dict``/``model``/``module``); strips a DistributedDataParallel ``module.`` prefix.
 
-    The file is unpickled with ``weights_only=False`` (released checkpoints may hold numpy
-    objects in their metadata): only convert files you trust.
+    The file is read by :func:`~postometro_mm.utils.checkpoint_loading.load_checkpoint_file`:
+    weights only, classes off its allow-list refused unless ``unsafe`` (trusted files).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint file "{path}" does not exist')
-    obj = torch.load(path, map_location='cpu', weights_only=False)
+    obj = load_checkpoint_file(path, 'cpu', unsafe=unsafe)
     while isinstance(obj, Mapping) and not _is_state_dict(obj):
         key = next((k for k in _WRAPPER_KEYS if k in obj), None)
         if key is None:
@@ -50,17 +48,7 @@ def save_checkpoint_atomic(checkpoint: dict, path: str, force: bool = False) -> 
         FileExistsError: ``path`` exists and ``force`` is False.
     """
     refuse_overwrite(path, force)
-    out_dir = osp.dirname(osp.abspath(path))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix='.pth', dir=out_dir)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(checkpoint, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda f: torch.save(checkpoint, f), overwrite=True)
 
 
 def save_converted_checkpoint(state_dict: Mapping[str, Tensor], path: str, force: bool,
@@ -101,18 +89,35 @@ def compare_with_model(state_dict: Mapping[str, Tensor], model: nn.Module
     return missing, unexpected, mismatched
 
 
-def build_model_on_meta(config: str) -> nn.Module:
+def build_model_on_meta(config: str, cfg_options: Optional[dict] = None) -> nn.Module:
     """Build ``cfg.model`` of a config file on the meta device (no memory, no initialisation),
-    e.g. to compare a converted state dict's keys and shapes with the model."""
+    e.g. to compare a converted state dict's keys and shapes with the model.
+
+    Only the files that decide the parameter layout are read
+    (:func:`~postometro_mm.utils.model_configs.parameter_layout_only`): the mesh sampler, no
+    SMPL model, no joint regressor. A relative mesh-sampler path is taken from the working
+    directory, as for every mmpose tool, else from the config file's folder or its parents
+    (:func:`~postometro_mm.utils.model_configs.find_beside_config`); ``cfg_options`` (e.g.
+    ``{'model.head.mesh_sampler.filename': ...}``) are merged first.
+    """
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     from mmpose.registry import MODELS
+    from postometro_mm.utils.model_configs import (parameter_layout_only,
+                                                   with_mesh_sampler_beside_config)
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file "{config}" does not exist')
     cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if 'model' not in cfg:
+        raise KeyError(f'config "{config}" has no "model"')
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     import postometro_mm  # noqa: F401  (registers the plugin's modules)
     with torch.device('meta'):
-        return MODELS.build(cfg.model)
+        return MODELS.build(
+            with_mesh_sampler_beside_config(parameter_layout_only(cfg.model), config))
 
 
 def print_key_report(model: nn.Module, state_dict: Mapping[str, Tensor]
@@ -135,22 +140,37 @@ def print_keys(title: str, keys) -> None:
 
 def checkpoint_conversion_parser(description: str, src_help: str,
                                  reverse_help: Optional[str] = None) -> argparse.ArgumentParser:
-    """``SRC DST [--force] [--config CFG]`` (and ``--reverse`` when ``reverse_help`` is given)
-    of the checkpoint converters in ``tools/model_converters``."""
+    """``SRC DST [--force] [--config CFG [--cfg-options K=V ...]]`` (and ``--reverse`` when
+    ``reverse_help`` is given) of the checkpoint converters in ``tools/model_converters``."""
+    from mmengine.config import DictAction
     parser = conversion_parser(description, src_help)
-    parser.add_argument('--config', help='plugin config to check the plugin-layout keys against')
+    parser.add_argument('--config', help='plugin config to check the plugin-layout keys against '
+                        '(the check runs after DST is written; a failed check exits with 1)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                        help='overrides of --config, as for tools/train.py, e.g. '
+                        'model.head.mesh_sampler.filename=PATH')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='unpickle SRC in full, also classes off the checkpoint allow-list '
+                        '(only for files you trust: loading them can run code)')
     if reverse_help is not None:
         parser.add_argument('--reverse', action='store_true', help=reverse_help)
     return parser
 
 
 def check_keys_against_config(config: Optional[str], state_dict: Mapping[str, Tensor],
-                              allow_missing: bool = False) -> int:
+                              allow_missing: bool = False,
+                              cfg_options: Optional[dict] = None) -> int:
     """Print the key report of a plugin-layout state dict against the model of ``config``
-    (built on the meta device) and return the converter's exit status: 1 on unexpected or
-    shape-mismatched keys, or on missing keys unless ``allow_missing``; 0 otherwise and when
-    ``config`` is None (no check)."""
+    (built on the meta device by :func:`build_model_on_meta`) and return the converter's exit
+    status: 1 on unexpected or shape-mismatched keys, on missing keys unless
+    ``allow_missing``, or when the model cannot be built (the reason is printed); 0 otherwise
+    and when ``config`` is None (no check)."""
     if config is None:
         return 0
-    missing, unexpected, mismatched = print_key_report(build_model_on_meta(config), state_dict)
+    try:
+        model = build_model_on_meta(config, cfg_options)
+    except (FileNotFoundError, KeyError, ValueError) as err:
+        print(f'key check against {config} failed: the model could not be built: {err}')
+        return 1
+    missing, unexpected, mismatched = print_key_report(model, state_dict)
     return int(bool(unexpected or mismatched or (missing and not allow_missing)))

@@ -57,8 +57,11 @@ class PostoMETROHead(BaseHead):
         in_channels (int): channels of the backbone feature map (2048 ResNet-50, 384
             HRNet-W48's lowest-resolution branch).
         mesh_sampler (dict): config of a ``MeshSampler`` with 3 levels (fine, middle, coarse).
-        joint_regressor (str): path of ``J_regressor_h36m_correct.npy`` (17, V_fine): pelvis
-            for root-relative meshes and the 14 evaluation joints.
+        joint_regressor (str, optional): path of ``J_regressor_h36m_correct.npy``
+            (17, V_fine): pelvis for root-relative meshes and the 14 evaluation joints. None
+            builds the head without it (its parameters do not depend on it, e.g. to check a
+            checkpoint's keys): :meth:`forward` works, root-relative outputs, :meth:`loss` and
+            :meth:`predict` raise.
         body_model (dict, optional): config of a ``GenderedSMPL`` building ground-truth meshes
             for :meth:`loss` (its arrays are not saved in checkpoints).
         mid_faces (str, optional): ``.npy`` of the middle mesh's faces (F, 3) for the normal
@@ -81,7 +84,7 @@ class PostoMETROHead(BaseHead):
     def __init__(self,
                  in_channels: int,
                  mesh_sampler: ConfigType,
-                 joint_regressor: str,
+                 joint_regressor: Optional[str],
                  body_model: OptConfigType = None,
                  mid_faces: Optional[str] = None,
                  embed_dims: Tuple[int, int] = (512, 128),
@@ -137,7 +140,7 @@ class PostoMETROHead(BaseHead):
         self.loss_edge = MODELS.build(loss_edge) if loss_edge is not None else None
         self.loss_normal = MODELS.build(loss_normal) if loss_normal is not None else None
 
-    def _build_fixed_data(self, mesh_sampler: ConfigType, joint_regressor: str,
+    def _build_fixed_data(self, mesh_sampler: ConfigType, joint_regressor: Optional[str],
                           mid_faces: Optional[str]) -> None:
         """Mesh sampler, H36M regressor, attention mask and middle-mesh edges/faces."""
         self.mesh_sampler = MODELS.build(mesh_sampler)
@@ -147,11 +150,14 @@ class PostoMETROHead(BaseHead):
                              f'(fine, middle, coarse), it has {levels}')
         self.num_vertices_fine, self.num_vertices_mid, self.num_vertices_coarse = levels
         self.num_joints = len(J14_NAMES)
-        regressor = load_joint_regressor(joint_regressor).float()
-        if regressor.shape != (17, self.num_vertices_fine):
-            raise ValueError(f'PostoMETROHead: joint_regressor {joint_regressor} has shape '
-                             f'{tuple(regressor.shape)}, expected (17, {self.num_vertices_fine}) '
-                             '(H36M joints of the fine mesh)')
+        regressor = None
+        if joint_regressor is not None:
+            regressor = load_joint_regressor(joint_regressor).float()
+            if regressor.shape != (17, self.num_vertices_fine):
+                raise ValueError(
+                    f'PostoMETROHead: joint_regressor {joint_regressor} has shape '
+                    f'{tuple(regressor.shape)}, expected (17, {self.num_vertices_fine}) '
+                    '(H36M joints of the fine mesh)')
         self.register_buffer('h36m_regressor', regressor, persistent=False)
         mask = self.mesh_sampler.decoder_attention_mask(num_joints=self.num_joints, level=-1)
         self.register_buffer('attention_mask', mask.bool(), persistent=False)
@@ -224,6 +230,14 @@ class PostoMETROHead(BaseHead):
         return pos
 
     # ------------------------------------------------------------------ geometry
+    def _regressor(self) -> Tensor:
+        """The (17, V_fine) H36M regressor; raises when the head was built without it."""
+        if self.h36m_regressor is None:
+            raise RuntimeError('PostoMETROHead was built with joint_regressor=None (layout '
+                               'only): root-relative meshes, losses and predictions need '
+                               'J_regressor_h36m_correct.npy')
+        return self.h36m_regressor
+
     def root_relative(self, preds: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """Centre every predicted mesh on the H36M pelvis of the fine mesh.
 
@@ -231,7 +245,7 @@ class PostoMETROHead(BaseHead):
             dict: ``vertices_coarse/mid/fine`` (B, V_l, 3) and ``mesh_joints`` (B, 14, 3) J14
             regressed from the fine mesh, all pelvis-relative.
         """
-        h36m = regress_joints(preds['pred_vertices'], self.h36m_regressor)
+        h36m = regress_joints(preds['pred_vertices'], self._regressor())
         pelvis = h36m[:, PELVIS]
         return dict(
             vertices_coarse=preds['pred_vertices_coarse'] - pelvis,
@@ -286,7 +300,7 @@ class PostoMETROHead(BaseHead):
         Samples without SMPL labels get zeros (masked out by the losses).
         """
         device = has_smpl.device
-        fine = self.h36m_regressor.new_zeros(len(has_smpl), self.num_vertices_fine, 3)
+        fine = self._regressor().new_zeros(len(has_smpl), self.num_vertices_fine, 3)
         valid = has_smpl > 0
         if valid.any():
             if self.body_model is None:
@@ -296,7 +310,7 @@ class PostoMETROHead(BaseHead):
             betas = _stack_labels(batch_data_samples, 'smpl_betas', device)[valid]
             gender = _stack_labels(batch_data_samples, 'gender', device).reshape(-1)[valid]
             fine[valid] = self.body_model(pose, betas, gender.long()).to(fine.dtype)
-        pelvis = regress_joints(fine, self.h36m_regressor)[:, PELVIS]
+        pelvis = regress_joints(fine, self._regressor())[:, PELVIS]
         mid = self.mesh_sampler.downsample(fine, from_level=0, to_level=1)
         coarse = self.mesh_sampler.downsample(mid, from_level=1, to_level=2)
         return fine - pelvis, mid - pelvis, coarse - pelvis

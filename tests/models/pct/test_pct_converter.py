@@ -88,7 +88,9 @@ def _load_cli():
 
 
 def test_cli_converts_reports_and_writes_atomically(tmp_path, tiny_pct_config, build_pct,
-                                                    capsys):
+                                                    capsys, monkeypatch):
+    (tmp_path / 'elsewhere').mkdir()
+    monkeypatch.chdir(tmp_path / 'elsewhere')  # the key check needs no file of the checkout
     cfg = tiny_pct_config(tmp_path, stage='classifier', guide_ratio=0.5)
     model = build_pct(cfg)
     official = pct_plugin_to_official(model.state_dict())
