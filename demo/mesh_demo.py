@@ -101,6 +101,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('give either --bboxes or --det-config, not both')
     if not (args.out_dir or args.show):
         parser.error('nothing to do: give --out-dir and/or --show')
+    if args.max_persons is not None and args.max_persons < 1:
+        parser.error(f'--max-persons must be at least 1, got {args.max_persons}')
     return args
 
 

@@ -53,3 +53,27 @@ def synthetic_body_model_real_size(tmp_path_factory: pytest.TempPathFactory,
     return write_synthetic_body_model(
         tmp_path_factory.mktemp('synthetic_body_model_real_size'),
         topology_dir=reference_data_dir / 'smpl_topology')
+
+
+@pytest.fixture
+def run_script(monkeypatch, capsys):
+    """Run a tool as its command line does (``__main__``, ``sys.argv``); returns its exit
+    status, the last line it wrote to stderr and its stdout."""
+    import runpy
+    import sys
+
+    def run(script, *args):
+        monkeypatch.setattr(sys, 'argv', [str(script), *map(str, args)])
+        try:
+            runpy.run_path(str(script), run_name='__main__')
+            status = 0
+        except SystemExit as done:
+            status = done.code if isinstance(done.code, int) else (0 if done.code is None
+                                                                   else 1)
+            if isinstance(done.code, str):
+                print(done.code, file=sys.stderr)
+        captured = capsys.readouterr()
+        err = captured.err.strip().splitlines()
+        return status, err[-1] if err else '', captured.out
+
+    return run

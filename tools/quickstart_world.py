@@ -11,9 +11,11 @@ the same arguments returns at once (see :func:`postometro_mm.quickstart.generate
 """
 import argparse
 import json
+import sys
 from typing import List, Optional
 
 from postometro_mm.quickstart import generate_world
+from postometro_mm.utils.cli import run_cli
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -59,4 +61,4 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main, 'quickstart_world'))

@@ -11,7 +11,8 @@ default_hooks = dict(
 
 # mmpose's SyncBuffersHook flattens every buffer and fails on the mesh sampler's sparse ones;
 # this one averages the dense floating-point buffers (BatchNorm statistics) across processes.
-custom_hooks = [dict(type='SyncDenseBuffersHook')]
+# RNGStateHook keeps the random generators' states in checkpoints: --resume continues exactly.
+custom_hooks = [dict(type='SyncDenseBuffersHook'), dict(type='RNGStateHook')]
 
 visualizer = dict(
     type='MeshVisualizer', vis_backends=[dict(type='LocalVisBackend')], name='visualizer')

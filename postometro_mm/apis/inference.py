@@ -25,6 +25,8 @@ from ..utils.checkpoint_loading import (check_state_dict, load_checkpoint_file,
 from ..utils.model_configs import without_training_assets
 from ..visualization.renderer import weak_perspective_to_translation
 
+#: Smallest image side (px) :func:`read_image` accepts.
+MIN_IMAGE_SIDE = 16
 #: Box padding of the inference crops: 3DPW's convention (crop side = 1.2 × max(w, h)).
 DEFAULT_BBOX_PADDING = 1.2
 _CROP_TRANSFORMS = ('MeshTopdownAffine', 'TopdownAffine')
@@ -165,7 +167,7 @@ def read_image(img: Union[str, np.ndarray]) -> Tuple[np.ndarray, Optional[str]]:
 
     Raises:
         InferenceInputError: the file is missing, unreadable or not an image, or the array
-            is not (H, W, 3).
+            is not (H, W, 3) uint8 of at least :data:`MIN_IMAGE_SIDE` px a side.
     """
     path = None
     if isinstance(img, (str, Path)):
@@ -185,6 +187,15 @@ def read_image(img: Union[str, np.ndarray]) -> Tuple[np.ndarray, Optional[str]]:
     if img.ndim != 3 or img.shape[2] != 3 or min(img.shape[:2]) == 0:
         raise InferenceInputError(f'image {path or "array"} must be (H, W, 3), got '
                                   f'{img.shape}')
+    if img.dtype != np.uint8:
+        raise InferenceInputError(
+            f'image {path or "array"} must be uint8 BGR with values 0-255, got {img.dtype} '
+            f'(values {img.min()}..{img.max()}); convert float images in [0, 1] with '
+            '(img * 255).round().astype(np.uint8)')
+    if min(img.shape[:2]) < MIN_IMAGE_SIDE:
+        raise InferenceInputError(f'image {path or "array"} is {img.shape[1]}x{img.shape[0]} '
+                                  f'px: too small for a person (at least {MIN_IMAGE_SIDE} px '
+                                  'a side)')
     return img, path
 
 
@@ -196,7 +207,8 @@ def normalize_bboxes(bboxes: Union[None, Sequence, np.ndarray], image_shape: Tup
     fifth column, the box score (default 1).
 
     Raises:
-        InferenceInputError: wrong shape, unknown format or a box with no area.
+        InferenceInputError: wrong shape, unknown format, a box with a non-finite value or no
+            area, or one wholly outside the image.
     """
     height, width = image_shape
     if bboxes is None:
@@ -215,10 +227,18 @@ def normalize_bboxes(bboxes: Union[None, Sequence, np.ndarray], image_shape: Tup
     boxes = boxes[:, :4].copy()
     if bbox_format == 'xywh':
         boxes = bbox_xywh2xyxy(boxes)
-    bad = np.nonzero((boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1]))[0]
-    if len(bad):
-        raise InferenceInputError(f'box {boxes[bad[0]].tolist()} ({bbox_format}) has no area '
-                                  '(expected x1 < x2 and y1 < y2)')
+    checks = (
+        (~np.isfinite(boxes).all(1) | ~np.isfinite(scores), 'has a non-finite value'),
+        ((boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1]),
+         'has no area (expected x1 < x2 and y1 < y2)'),
+        ((boxes[:, 2] <= 0) | (boxes[:, 3] <= 0) | (boxes[:, 0] >= width)
+         | (boxes[:, 1] >= height), f'lies wholly outside the {width}x{height} image'))
+    given = np.asarray(bboxes, np.float32).reshape(len(boxes), -1)
+    for bad, what in checks:
+        if bad.any():
+            index = int(np.flatnonzero(bad)[0])
+            raise InferenceInputError(f'box {index} {given[index].tolist()} ({bbox_format}) '
+                                      f'{what}')
     return boxes, scores
 
 

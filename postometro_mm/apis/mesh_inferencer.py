@@ -17,8 +17,8 @@ from mmpose.evaluation.functional import nms
 from mmpose.structures import PoseDataSample, merge_data_samples
 from ..visualization.scene import draw_people
 from .frame_sources import Frame, FrameSource, open_source
-from .inference import (has_decoded_pose, inference_mesh, init_model, mesh_faces,
-                        read_image)
+from .inference import (InferenceInputError, has_decoded_pose, inference_mesh, init_model,
+                        mesh_faces, read_image)
 
 
 def mmdet_config_dir() -> str:
@@ -71,6 +71,9 @@ class PersonDetector:
         from mmdet.apis import init_detector
         from mmdet.utils import get_test_pipeline_cfg
 
+        if max_persons is not None and max_persons < 1:
+            raise InferenceInputError(f'max_persons must be at least 1 (or None for all '
+                                      f'detections), got {max_persons}')
         cfg = resolve_detector_config(config)
         _lower_score_threshold(cfg, bbox_thr)
         if checkpoint is not None and not osp.isfile(checkpoint):

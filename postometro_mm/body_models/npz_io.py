@@ -1,8 +1,10 @@
 """File helpers shared by the body-model loaders, converters and the synthetic generator.
 
-* :func:`atomic_write` / :func:`save_npz_atomic`: write to a temporary file in the target
-  folder and rename it into place, so a crash never leaves a half-written asset; refuse to
-  replace an existing file unless asked to.
+* :func:`atomic_write_all` / :func:`save_npz_all` (and their one-file forms
+  :func:`atomic_write` / :func:`save_npz_atomic`): write to temporary files in the target
+  folders and rename them into place once all are written, so a crash never leaves a
+  half-written asset or half of a converter's outputs; refuse to replace existing files unless
+  asked to.
 * :func:`load_npz_member`: read one member of an ``.npz`` archive whose object arrays are
   pickles (the legacy ``mesh_downsampling.npz``) through :class:`RestrictedUnpickler`,
   without touching the other members.
@@ -25,50 +27,60 @@ def _plain_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write(path: str, write: Callable[[IO[bytes]], None], overwrite: bool = False) -> str:
-    """Write a file atomically, with the mode a plain write would give it.
+def atomic_write_all(writes: Mapping[str, Callable[[IO[bytes]], None]],
+                     overwrite: bool = False) -> List[str]:
+    """Write several files, all or none, each with the mode a plain write would give it.
+
+    Every file is written into a temporary file beside it; only when all are written are they
+    renamed into place. A failure (checked destinations, a write, a full disk) leaves every
+    destination as it was and no temporary file behind.
 
     Args:
-        path (str): destination file.
-        write (Callable[[IO[bytes]], None]): writes the content into the given binary file.
-        overwrite (bool): replace an existing ``path``. Default: False.
+        writes (Mapping[str, Callable[[IO[bytes]], None]]): destination file -> function that
+            writes its content into the given binary file.
+        overwrite (bool): replace existing destinations. Default: False.
 
     Returns:
-        str: ``path``.
+        list[str]: the absolute destination paths.
 
     Raises:
-        FileExistsError: if ``path`` exists and ``overwrite`` is False.
+        FileExistsError: a destination exists and ``overwrite`` is False.
+        IsADirectoryError: a destination is a folder.
     """
-    path = osp.abspath(os.fspath(path))
-    if osp.exists(path) and not overwrite:
-        raise FileExistsError(f'{path} already exists; refusing to overwrite it (pass '
-                              '--force / overwrite=True to replace it)')
-    folder = osp.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
+    paths = [osp.abspath(os.fspath(path)) for path in writes]
+    for path in paths:
+        if osp.isdir(path):
+            raise IsADirectoryError(f'{path} is a folder; cannot write a file there')
+        if osp.exists(path) and not overwrite:
+            raise FileExistsError(f'{path} already exists; refusing to overwrite it (pass '
+                                  '--force / overwrite=True to replace it)')
+    temporaries: List[str] = []
     try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        os.chmod(tmp_path, _plain_file_mode())  # mkstemp's files are private (0600)
-        os.replace(tmp_path, path)
+        for path, write in zip(paths, writes.values()):
+            folder = osp.dirname(path)
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp_path = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp',
+                                            dir=folder)
+            temporaries.append(tmp_path)
+            with os.fdopen(fd, 'wb') as f:
+                write(f)
+            os.chmod(tmp_path, _plain_file_mode())  # mkstemp's files are private (0600)
+        for tmp_path, path in zip(temporaries, paths):
+            os.replace(tmp_path, path)
     except BaseException:
-        if osp.exists(tmp_path):
-            os.unlink(tmp_path)
+        for tmp_path in temporaries:
+            if osp.exists(tmp_path):
+                os.unlink(tmp_path)
         raise
-    return path
+    return paths
 
 
-def save_npz_atomic(path: str, arrays: Mapping[str, Any], overwrite: bool = False) -> str:
-    """Atomically write a pickle-free ``.npz`` (object arrays are rejected).
+def atomic_write(path: str, write: Callable[[IO[bytes]], None], overwrite: bool = False) -> str:
+    """:func:`atomic_write_all` of one file; returns its absolute path."""
+    return atomic_write_all({path: write}, overwrite)[0]
 
-    Args:
-        path (str): destination file (written as given, no suffix appended).
-        arrays (Mapping[str, Any]): member name -> array-like (numbers, strings, arrays).
-        overwrite (bool): replace an existing file. Default: False.
 
-    Returns:
-        str: ``path``.
-    """
+def _pickle_free(path: str, arrays: Mapping[str, Any]) -> Dict[str, np.ndarray]:
     converted = {}
     for key, value in arrays.items():
         array = np.asarray(value)
@@ -76,7 +88,27 @@ def save_npz_atomic(path: str, arrays: Mapping[str, Any], overwrite: bool = Fals
             raise TypeError(f'{path}: member {key!r} is an object array; this writer only '
                             'writes pickle-free archives')
         converted[key] = array
-    return atomic_write(path, lambda f: np.savez(f, **converted), overwrite)
+    return converted
+
+
+def save_npz_all(outputs: Mapping[str, Mapping[str, Any]],
+                 overwrite: bool = False) -> List[str]:
+    """Write several pickle-free ``.npz`` files (object arrays are rejected), all or none
+    (:func:`atomic_write_all`).
+
+    Args:
+        outputs: destination file (written as given, no suffix appended) -> its members
+            (name -> array-like of numbers or strings).
+        overwrite (bool): replace existing files. Default: False.
+    """
+    converted = {path: _pickle_free(path, arrays) for path, arrays in outputs.items()}
+    return atomic_write_all({path: (lambda f, a=arrays: np.savez(f, **a))
+                             for path, arrays in converted.items()}, overwrite)
+
+
+def save_npz_atomic(path: str, arrays: Mapping[str, Any], overwrite: bool = False) -> str:
+    """Atomically write one pickle-free ``.npz`` (:func:`save_npz_all` of one file)."""
+    return save_npz_all({path: arrays}, overwrite)[0]
 
 
 def npz_member_names(path: str) -> List[str]:

@@ -262,7 +262,13 @@ class BaseMeshDataset(BaseDataset, metaclass=ABCMeta):
     def load_data_list(self) -> List[dict]:
         table, valid = self._load_table()
         self._table = table
-        keep = valid & self._subset_mask(table, len(valid))
+        selected = self._subset_mask(table, len(valid))
+        keep = valid & selected
+        if not keep.any():
+            raise InvalidAnnotationError(
+                f'{self.ann_file}: no record to use: {len(valid)} records, {int(valid.sum())} '
+                f'valid (skip_invalid={self.skip_invalid}), {int(selected.sum())} selected by '
+                f'seq_prefixes / frame_ranges')
         return [dict(ann_index=int(i)) for i in np.flatnonzero(keep)]
 
     def get_data_info(self, idx: int) -> dict:

@@ -98,6 +98,10 @@ class SPINNpzDataset(BaseMeshDataset):
             raise InvalidAnnotationError(
                 f'{path}: key "imgname" has shape {imgname.shape}, expected (N,)')
         num = len(imgname)
+        if num == 0:
+            raise InvalidAnnotationError(
+                f'{path}: holds no records (e.g. a converter output of a split or subset with '
+                'no person in the source data); remove it from the config')
         log = InvalidRecordLog(path, self.skip_invalid)
         table: Dict[str, Any] = dict(imgname=_text_column(imgname, num, path, 'imgname'))
 

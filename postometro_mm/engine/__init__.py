@@ -1,3 +1,4 @@
+from .rng_state_hook import RNGStateHook
 from .sync_buffers_hook import SyncDenseBuffersHook
 
-__all__ = ['SyncDenseBuffersHook']
+__all__ = ['RNGStateHook', 'SyncDenseBuffersHook']

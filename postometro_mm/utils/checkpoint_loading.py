@@ -28,6 +28,10 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint names a class that is not on the allow-list."""
 
 
+class CheckpointReadError(ValueError):
+    """A file that is not a readable torch checkpoint (e.g. truncated)."""
+
+
 def allow_unsafe_checkpoints(allowed: bool = True) -> None:
     """Let every later :func:`load_checkpoint_file` of this process unpickle anything (for
     trusted files only; ``--unsafe-load`` of the tools)."""
@@ -74,8 +78,8 @@ def load_checkpoint_file(filename: str, map_location: Any = None,
     Raises:
         FileNotFoundError: no such file.
         UnsafeCheckpointError: the file names a class off the allow-list.
-        RuntimeError: the file is not a readable torch checkpoint (e.g. truncated); the message
-            names it.
+        CheckpointReadError: the file is not a readable torch checkpoint (e.g. truncated); the
+            message names it.
     """
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file "{filename}" does not exist')
@@ -88,8 +92,8 @@ def load_checkpoint_file(filename: str, map_location: Any = None,
     except pickle.UnpicklingError as err:
         names = sorted(set(_GLOBAL_IN_MESSAGE.findall(str(err))))
         if not names:
-            raise RuntimeError(f'{filename}: cannot be read as a torch checkpoint ({err})'
-                               ) from None
+            raise CheckpointReadError(f'{filename}: cannot be read as a torch checkpoint '
+                                      f'({err})') from None
         raise UnsafeCheckpointError(
             f'{filename}: refusing to load it: it names {", ".join(names)}, which is not on the '
             'allow-list of checkpoint contents (tensors, containers, numpy arrays, mmengine '
@@ -98,8 +102,8 @@ def load_checkpoint_file(filename: str, map_location: Any = None,
     except (RuntimeError, EOFError, OSError) as err:
         if isinstance(err, FileNotFoundError):
             raise
-        raise RuntimeError(f'{filename}: cannot be read as a torch checkpoint ({err}); is it '
-                           'truncated or another kind of file?') from None
+        raise CheckpointReadError(f'{filename}: cannot be read as a torch checkpoint ({err}); '
+                                  'is it truncated or another kind of file?') from None
 
 
 class CheckpointMismatchError(ValueError):

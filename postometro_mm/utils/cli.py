@@ -1,7 +1,18 @@
-"""Command-line plumbing shared by the file-conversion tools (``tools/model_converters/*``):
-``SRC DST [--force]`` arguments and the refusal to overwrite an existing output."""
+"""Command-line plumbing shared by the tools: ``SRC DST [--force]`` arguments of the file
+conversions (``tools/model_converters/*``), the refusal to overwrite an existing output, and
+one-line errors for bad input (:func:`run_cli`)."""
 import argparse
+import os
 import os.path as osp
+import pickle
+import sys
+from typing import Any, Callable
+
+#: Errors that mean the user's input is wrong (a file, a key, a value, a refused pickle):
+#: :func:`run_cli` prints their message, not a traceback.
+USER_INPUT_ERRORS = (OSError, KeyError, ValueError, IndexError, pickle.UnpicklingError)
+#: Environment variable that makes :func:`run_cli` show the traceback instead.
+DEBUG_ENV = 'POSTOMETRO_DEBUG'
 
 
 def conversion_parser(description: str, src_help: str,
@@ -20,3 +31,22 @@ def refuse_overwrite(path: str, force: bool) -> None:
     ``force`` is False. Tools call it before their work, so a refused run costs nothing."""
     if osp.exists(path) and not force:
         raise FileExistsError(f'"{path}" exists; pass --force to overwrite it')
+
+
+def run_cli(main: Callable[[], Any], prog: str) -> int:
+    """Run a tool's ``main`` and return its exit status (its return value when an int, else
+    0); a :data:`USER_INPUT_ERRORS` ends it
+    with one line ``<prog>: error: <message>`` on stderr and status 1 (the messages name the
+    file, key or value; set ``POSTOMETRO_DEBUG=1`` for the traceback).
+
+    Use as ``sys.exit(run_cli(main, 'tools/x.py'))``.
+    """
+    try:
+        status = main()
+    except USER_INPUT_ERRORS as err:
+        if os.environ.get(DEBUG_ENV, '') not in ('', '0'):
+            raise
+        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+        print(f'{prog}: error: {message}', file=sys.stderr, flush=True)
+        return 1
+    return status if isinstance(status, int) else 0

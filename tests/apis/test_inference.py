@@ -184,6 +184,20 @@ def test_boxes_batches_and_formats(tiny_model):
         inference_mesh(tiny_model, image, [[50, 10, 40, 90]])
     with pytest.raises(InferenceInputError, match=r'\(N, 4\)'):
         inference_mesh(tiny_model, image, [[1, 2, 3]])
+    with pytest.raises(InferenceInputError, match=r'box 1 \[10.0, nan, 40.0, 90.0\].*non-finite'):
+        inference_mesh(tiny_model, image, [[10, 10, 40, 90], [10, np.nan, 40, 90]])
+    with pytest.raises(InferenceInputError, match=r'box 0 .* wholly outside the 128x96 image'):
+        inference_mesh(tiny_model, image, [[130, 10, 170, 90]])
+    partly_outside = inference_mesh(tiny_model, image, [[-20, -10, 60, 120]])  # padded crop
+    assert np.isfinite(partly_outside[0].pred_instances.vertices).all()
+
+
+def test_images_that_are_not_uint8_bgr_of_a_person_size_are_refused(tiny_model):
+    image = _image()
+    with pytest.raises(InferenceInputError, match=r'uint8 BGR.*float32.*\* 255'):
+        inference_mesh(tiny_model, image.astype(np.float32) / 255)
+    with pytest.raises(InferenceInputError, match=r'1x1 px: too small'):
+        inference_mesh(tiny_model, image[:1, :1])
 
 
 def test_unreadable_images_are_named(tiny_model, tmp_path):

@@ -123,3 +123,10 @@ def test_inferencer_runs_over_a_folder(inferencer, tmp_path):
     assert results[0]['visualization'].shape == (96, 256, 3)
     assert len(results[0]['predictions'].pred_instances) == 1
     assert results[1]['predictions'] is None and 'two.jpg' in results[1]['error']
+
+
+@pytest.mark.parametrize('max_persons', [0, -2])
+def test_max_persons_below_one_is_refused(max_persons):
+    from postometro_mm.apis import PersonDetector
+    with pytest.raises(InferenceInputError, match=f'max_persons must be at least 1.*{max_persons}'):
+        PersonDetector('rtmdet/rtmdet_tiny_8xb32-300e_coco.py', max_persons=max_persons)

@@ -1,8 +1,6 @@
 import io
 import os
 import pickle
-import runpy
-import sys
 import zipfile
 
 import numpy as np
@@ -196,18 +194,17 @@ def test_synthetic_sampler_files_agree(synthetic_body_model):
     np.testing.assert_array_equal(legacy.faces(0), synthetic_body_model['faces'])
 
 
-def test_converter_tool(tmp_path, monkeypatch, synthetic_body_model):
+def test_converter_tool(tmp_path, run_script, synthetic_body_model):
     out = tmp_path / 'sampler.npz'
-    monkeypatch.setattr(sys, 'argv', ['x', synthetic_body_model['mesh_downsampling'], str(out)])
-    runpy.run_path(CONVERTER, run_name='__main__')
+    assert run_script(CONVERTER, synthetic_body_model['mesh_downsampling'], out)[0] == 0
     converted = read_mesh_sampler_file(out)
     reference = read_mesh_sampler_file(synthetic_body_model['mesh_sampler'])
     for key in ('A', 'U', 'D'):
         assert all((a != b).nnz == 0 for a, b in zip(converted[key], reference[key]))
-    with pytest.raises(FileExistsError):
-        runpy.run_path(CONVERTER, run_name='__main__')
-    monkeypatch.setattr(sys, 'argv', sys.argv + ['--force'])
-    runpy.run_path(CONVERTER, run_name='__main__')
+    status, message, _ = run_script(CONVERTER, synthetic_body_model['mesh_downsampling'], out)
+    assert status == 1 and 'sampler.npz' in message and '--force' in message
+    assert run_script(CONVERTER, synthetic_body_model['mesh_downsampling'], out,
+                      '--force')[0] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ['sampler.npz']
 
 

@@ -1,7 +1,6 @@
 import collections
 import os
 import pickle
-import runpy
 import sys
 
 import numpy as np
@@ -15,9 +14,6 @@ CONVERTER = os.path.join(os.path.dirname(__file__), '..', '..', 'tools', 'model_
                          'smpl_pkl_to_npz.py')
 
 
-def run_converter(monkeypatch, *args):
-    monkeypatch.setattr(sys, 'argv', ['smpl_pkl_to_npz.py', *map(str, args)])
-    runpy.run_path(CONVERTER, run_name='__main__')
 
 
 def test_official_layout_pickle_loads_without_chumpy(synthetic_body_model):
@@ -83,11 +79,11 @@ def test_code_in_a_pickle_is_never_executed(tmp_path):
     assert not marker.exists()
 
 
-def test_converter_round_trip_and_refuses_overwrite(tmp_path, monkeypatch,
+def test_converter_round_trip_and_refuses_overwrite(tmp_path, run_script,
                                                     synthetic_body_model):
     src = synthetic_body_model['smpl_paths']['female']
     out = tmp_path / 'SMPL_FEMALE.npz'
-    run_converter(monkeypatch, src, out)
+    assert run_script(CONVERTER, src, out)[0] == 0
     original, converted = load_smpl_model_file(src), load_smpl_model_file(out)
     assert set(converted) == set(original)
     for key, value in original.items():
@@ -96,10 +92,11 @@ def test_converter_round_trip_and_refuses_overwrite(tmp_path, monkeypatch,
     with np.load(out, allow_pickle=False) as archive:  # really pickle-free
         assert all(archive[k].dtype != object for k in archive.files)
     before = out.read_bytes()
-    with pytest.raises(FileExistsError, match='--force'):
-        run_converter(monkeypatch, src, out)
+    status, message, _ = run_script(CONVERTER, src, out)
+    assert status == 1 and message.startswith('smpl_pkl_to_npz: error: ') and '--force' in message
     assert out.read_bytes() == before
-    run_converter(monkeypatch, synthetic_body_model['smpl_paths']['male'], out, '--force')
+    male = synthetic_body_model['smpl_paths']['male']
+    assert run_script(CONVERTER, male, out, '--force')[0] == 0
     np.testing.assert_array_equal(
         load_smpl_model_file(out)['v_template'],
         load_smpl_model_file(synthetic_body_model['smpl_paths']['male'])['v_template'])

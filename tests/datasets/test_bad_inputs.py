@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from mesh_data_builders import write_tsv
 
-from postometro_mm.datasets import (InvalidAnnotationError, METROTSVDataset, SPINNpzDataset,
-                                    TSVFile)
+from postometro_mm.datasets import (InvalidAnnotationError, METROTSVDataset, PW3DDataset,
+                                    SPINNpzDataset, TSVFile)
 from postometro_mm.datasets.converters import convert_oh3d, convert_pw3d
 from postometro_mm.datasets.transforms import LoadMeshImage
 
@@ -62,6 +62,23 @@ def test_nan_record_raises_or_is_skipped(spin_npz_set, tmp_path):
         dataset = SPINNpzDataset(ann_file=path, skip_invalid=True)
     assert len(record) == 1
     assert [dataset.get_data_info(i)['id'] for i in range(len(dataset))] == [0, 1, 4]
+
+
+def test_empty_annotations_are_named(spin_npz_set, tmp_path):
+    from postometro_mm.datasets.converters.pw3d import PW3D_COLUMNS
+    empty = tmp_path / 'pw3d_occ.npz'  # what the 3DPW converter writes for a split with none
+    np.savez(empty, **{key: np.zeros((0, *shape), dtype) for key, (shape, dtype)
+                       in PW3D_COLUMNS.items()})
+    with pytest.raises(InvalidAnnotationError, match=r'pw3d_occ\.npz: holds no records'):
+        PW3DDataset(ann_file=str(empty))
+    # every record invalid and skipped, or none selected by the subset filters
+    center = np.full_like(spin_npz_set['arrays']['center'], np.nan)
+    path = spin_copy(spin_npz_set, tmp_path, center=center)
+    with pytest.warns(UserWarning, match='skipped 5 of 5'), pytest.raises(
+            InvalidAnnotationError, match=r'bad\.npz: no record to use: 5 records, 0 valid'):
+        SPINNpzDataset(ann_file=path, skip_invalid=True)
+    with pytest.raises(InvalidAnnotationError, match=r'5 valid.*0 selected by seq_prefixes'):
+        SPINNpzDataset(ann_file=spin_npz_set['path'], seq_prefixes=['no_such_sequence'])
 
 
 def test_mmpose_flip_is_refused_with_its_mesh_replacement(spin_npz_set):

@@ -1,7 +1,5 @@
 """3DOH50K converter on a released-layout annots.json, and OH3DDataset over its output."""
 import os.path as osp
-import runpy
-import sys
 
 import numpy as np
 import pytest
@@ -58,15 +56,13 @@ def test_oh3d_dataset_and_image(converted, oh3d_root):
     assert item['data_samples'].metainfo['ori_shape'] == (1024, 1024)
 
 
-def test_command_line_tool(oh3d_root, tmp_path, monkeypatch, capsys):
+def test_command_line_tool(oh3d_root, tmp_path, run_script):
     script = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',
                       'oh3d_converter.py')
-    monkeypatch.setattr(sys, 'argv', [script, oh3d_root['root'], str(tmp_path), '--splits',
-                                      'test', '--skip-invalid'])
-    runpy.run_path(script, run_name='__main__')
-    assert capsys.readouterr().out.splitlines() == ['test: 4']
+    status, _, out = run_script(script, oh3d_root['root'], tmp_path, '--splits', 'test',
+                                '--skip-invalid')
+    assert status == 0 and out.splitlines() == ['test: 4']
     assert len(np.load(tmp_path / 'oh3d_test.npz')['imgname']) == 4
-    monkeypatch.setattr(sys, 'argv', [script, str(tmp_path / 'nowhere'), str(tmp_path),
-                                      '--splits', 'test', '--force'])
-    with pytest.raises(SystemExit, match='error: 3DOH50K test annotation file'):
-        runpy.run_path(script, run_name='__main__')
+    status, message, _ = run_script(script, tmp_path / 'nowhere', tmp_path, '--splits', 'test',
+                                    '--force')
+    assert status == 1 and message.startswith('error: 3DOH50K test annotation file')

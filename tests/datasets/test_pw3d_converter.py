@@ -2,8 +2,7 @@
 import os
 import os.path as osp
 import pickle
-import runpy
-import sys
+import re
 
 import numpy as np
 import pytest
@@ -132,18 +131,54 @@ def test_refuses_to_overwrite_without_force(pw3d_root, tmp_path):
     assert not [f for f in os.listdir(tmp_path) if f.endswith('.tmp')]
 
 
-def test_command_line_tool(pw3d_root, tmp_path, monkeypatch, capsys):
+def test_force_writes_all_outputs_or_none(pw3d_root, tmp_path, monkeypatch):
+    convert_pw3d(pw3d_root['root'], str(tmp_path), splits=('validation', ), progress=False)
+    def files():  # name -> (inode, contents): a replaced file gets a new inode
+        return {f: (os.stat(tmp_path / f).st_ino, (tmp_path / f).read_bytes())
+                for f in os.listdir(tmp_path) if (tmp_path / f).is_file()}
+
+    before = files()
+    assert set(before) == {'pw3d_validation.npz', 'pw3d_occ.npz', 'pw3d_pc.npz'}
+
+    # the third output cannot be written: the first two keep their old contents
+    calls = []
+    savez = np.savez
+
+    def savez_failing_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError('No space left on device')
+        savez(*args, **kwargs)
+
+    monkeypatch.setattr(np, 'savez', savez_failing_third)
+    with pytest.raises(OSError, match='No space left'):
+        convert_pw3d(pw3d_root['root'], str(tmp_path), splits=('validation', ), force=True,
+                     progress=False)
+    monkeypatch.undo()
+    assert len(calls) == 3 and files() == before
+
+    (tmp_path / 'pw3d_pc.npz').unlink()
+    (tmp_path / 'pw3d_pc.npz').mkdir()  # a destination that is a folder: checked first
+    with pytest.raises(IsADirectoryError, match='pw3d_pc.npz'):
+        convert_pw3d(pw3d_root['root'], str(tmp_path), splits=('validation', ), force=True,
+                     progress=False)
+    after = files()
+    assert after['pw3d_validation.npz'] == before['pw3d_validation.npz']
+    assert set(after) == {'pw3d_validation.npz', 'pw3d_occ.npz'}  # no temporary file left
+
+
+def test_command_line_tool(pw3d_root, tmp_path, run_script):
     script = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',
                       'pw3d_converter.py')
-    monkeypatch.setattr(sys, 'argv', [script, pw3d_root['root'], str(tmp_path),
-                                      '--splits', 'test'])
-    runpy.run_path(script, run_name='__main__')
-    lines = capsys.readouterr().out.splitlines()
+    args = (pw3d_root['root'], tmp_path, '--splits', 'test')
+    status, _, out = run_script(script, *args)
+    assert status == 0
+    lines = out.splitlines()
     num_test = sum(split == 'test' for split, *_ in expected_records())
     assert f'test: {num_test}' in lines and 'occ: 5' in lines       # downtown_stairs_00
     assert sorted(os.listdir(tmp_path)) == ['pw3d_occ.npz', 'pw3d_pc.npz', 'pw3d_test.npz']
-    with pytest.raises(SystemExit, match='error: output file.*--force'):
-        runpy.run_path(script, run_name='__main__')
+    status, message, _ = run_script(script, *args)
+    assert status == 1 and re.match('error: output file.*--force', message)
 
 
 def test_missing_split_folder_is_named(tmp_path):

@@ -12,7 +12,7 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 import postometro_mm  # noqa: F401  (registers the checkpoint loader of local files)
-from postometro_mm.utils.checkpoint_loading import (UnsafeCheckpointError,
+from postometro_mm.utils.checkpoint_loading import (CheckpointReadError, UnsafeCheckpointError,
                                                     allow_unsafe_checkpoints,
                                                     load_checkpoint_file)
 
@@ -110,7 +110,7 @@ def test_truncated_and_missing_checkpoints_name_the_file(tmp_path):
     path = tmp_path / 'truncated.pth'
     torch.save(_mmengine_like_checkpoint(), path)
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(RuntimeError, match=r'truncated\.pth: cannot be read'):
+    with pytest.raises(CheckpointReadError, match=r'truncated\.pth: cannot be read'):
         load_checkpoint_file(str(path))
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         load_checkpoint_file(str(tmp_path / 'missing.pth'))

@@ -9,9 +9,12 @@ Example::
 reads ``{trainset,testset}/annots.json``, writes ``oh3d_{train,test}.npz`` and prints the
 record counts.
 """
+import sys
+
 from postometro_mm.datasets.converters import convert_oh3d
 from postometro_mm.datasets.converters.cli import converter_argument_parser, run_converter
 from postometro_mm.datasets.converters.oh3d import OH3D_SPLITS
+from postometro_mm.utils.cli import run_cli
 
 
 def main() -> None:
@@ -26,4 +29,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main, 'oh3d_converter'))

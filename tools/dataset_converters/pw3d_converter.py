@@ -8,9 +8,12 @@ Example::
 
 writes ``pw3d_{train,validation,test,occ,pc}.npz`` and prints the record counts.
 """
+import sys
+
 from postometro_mm.datasets.converters import convert_pw3d
 from postometro_mm.datasets.converters.cli import converter_argument_parser, run_converter
 from postometro_mm.datasets.converters.pw3d import PW3D_SPLITS
+from postometro_mm.utils.cli import run_cli
 
 
 def main() -> None:
@@ -23,4 +26,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main, 'pw3d_converter'))

@@ -23,7 +23,7 @@ from postometro_mm.models.converters import (UNMAPPED_KEY, check_keys_against_co
                                              checkpoint_conversion_parser,
                                              fastmetro_official_to_plugin, load_state_dict_file,
                                              print_keys, save_converted_checkpoint)
-from postometro_mm.utils.cli import refuse_overwrite
+from postometro_mm.utils.cli import refuse_overwrite, run_cli
 
 
 def main(argv=None) -> int:
@@ -41,4 +41,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main, 'fastmetro_to_plugin'))

@@ -9,8 +9,10 @@ Example::
     python tools/model_converters/mesh_sampler_to_npz.py \
         data/mesh_downsampling.npz data/smpl_mesh_sampler.npz
 """
+import sys
+
 from postometro_mm.body_models import MeshSampler
-from postometro_mm.utils.cli import conversion_parser, refuse_overwrite
+from postometro_mm.utils.cli import conversion_parser, refuse_overwrite, run_cli
 
 
 def main(argv=None) -> None:
@@ -23,4 +25,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main, 'mesh_sampler_to_npz'))

@@ -31,7 +31,7 @@ from postometro_mm.models.converters import (check_keys_against_config,
                                              checkpoint_conversion_parser, load_state_dict_file,
                                              pct_official_to_plugin, pct_plugin_to_official,
                                              save_converted_checkpoint)
-from postometro_mm.utils.cli import refuse_overwrite
+from postometro_mm.utils.cli import refuse_overwrite, run_cli
 
 
 def main(argv=None) -> int:
@@ -53,4 +53,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main, 'pct_to_plugin'))

@@ -25,7 +25,7 @@ from postometro_mm.models.converters import (UNMAPPED_KEY, check_keys_against_co
                                              postometro_plugin_to_official, print_keys,
                                              save_checkpoint_atomic, save_converted_checkpoint)
 from postometro_mm.utils.checkpoint_loading import load_checkpoint_file
-from postometro_mm.utils.cli import refuse_overwrite
+from postometro_mm.utils.cli import refuse_overwrite, run_cli
 
 
 def main(argv=None) -> int:
@@ -53,4 +53,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main, 'postometro_to_plugin'))

@@ -9,8 +9,10 @@ Example::
     python tools/model_converters/smpl_pkl_to_npz.py \
         basicmodel_neutral_lbs_10_207_0_v1.1.0.pkl data/smpl/SMPL_NEUTRAL.npz
 """
+import sys
+
 from postometro_mm.body_models import load_smpl_model_file, save_smpl_model_npz
-from postometro_mm.utils.cli import conversion_parser, refuse_overwrite
+from postometro_mm.utils.cli import conversion_parser, refuse_overwrite, run_cli
 
 
 def main(argv=None) -> None:
@@ -26,4 +28,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main, 'smpl_pkl_to_npz'))

@@ -10,6 +10,9 @@ _base_ = [
 ]
 custom_imports = dict(imports=['postometro_mm'], allow_failed_imports=False)
 default_scope = 'mmpose'
+# mmpose's buffer synchronisation, and the random generators' states in checkpoints (exact
+# --resume)
+custom_hooks = [dict(type='SyncBuffersHook'), dict(type='RNGStateHook')]
 
 model = dict(
     type='PCTPoseEstimator',

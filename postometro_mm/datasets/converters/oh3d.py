@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from postometro_mm.body_models.npz_io import save_npz_atomic
+from postometro_mm.body_models.npz_io import save_npz_all
 from ..validation import (InvalidAnnotationError, InvalidRecordLog, check_shape,
                           read_mapping_file, require_keys)
 from .common import check_outputs_writable, check_splits, j24_regressor_or_none, stack_records
@@ -103,7 +103,7 @@ def convert_oh3d(root: str, out_dir: str, splits: Sequence[str] = OH3D_SPLITS,
     outputs = {split: osp.join(out_dir, f'oh3d_{split}.npz') for split in splits}
     check_outputs_writable(outputs.values(), force)
 
-    result = {}
+    result, arrays = {}, {}
     for split, out_path in outputs.items():
         ann_file = osp.join(root, f'{split}set', 'annots.json')
         annotations = read_mapping_file(ann_file, f'3DOH50K {split} annotation file',
@@ -130,6 +130,7 @@ def convert_oh3d(root: str, out_dir: str, splits: Sequence[str] = OH3D_SPLITS,
                              np.stack([r['shape'] for r in records]))
                 for record, joint in zip(records, joints):
                     record['S'] = np.concatenate([joint, np.ones((24, 1))], axis=1)
-        save_npz_atomic(out_path, stack_records(records, columns), overwrite=force)
+        arrays[out_path] = stack_records(records, columns)
         result[split] = len(records)
+    save_npz_all(arrays, overwrite=force)  # all outputs or none
     return result

@@ -36,7 +36,7 @@ import numpy as np
 from tqdm import tqdm
 
 from postometro_mm.body_models import DisallowedPickleError, SMPLJ24Regressor
-from postometro_mm.body_models.npz_io import save_npz_atomic
+from postometro_mm.body_models.npz_io import save_npz_all
 from postometro_mm.body_models.restricted_pickle import ARRAY_GLOBALS, restricted_load
 from postometro_mm.utils.geometry import pinhole_parameters, project_points
 from ..keypoint_formats import OPENPOSE18_TO_COCO17, j24_from_coco17
@@ -196,15 +196,16 @@ def convert_pw3d(root: str, out_dir: str, splits: Sequence[str] = PW3D_SPLITS,
         occ=sequence_mask(seq_names, PW3D_OCC_SEQUENCES),
         pc=frame_range_mask(seq_names, [r['frame_id'] for r in everything],
                             PW3D_PC_FRAME_RANGES))
-    result = {}
+    result, arrays = {}, {}
     for name, path in outputs.items():
         if name in subsets:
             records = [r for r, keep in zip(everything, subsets[name]) if keep]
         else:
             records = per_split[name]
         columns = dict(PW3D_COLUMNS, **({'S': ((24, 4), 'f8')} if j24 is not None else {}))
-        save_npz_atomic(path, stack_records(records, columns), overwrite=force)
+        arrays[path] = stack_records(records, columns)
         result[name] = len(records)
+    save_npz_all(arrays, overwrite=force)  # all outputs or none
     result['skipped_invalid_campose'] = counts['invalid_campose']
     result['skipped_no_2d_keypoints'] = counts['no_2d_keypoints']
     return result
