@@ -41,12 +41,11 @@ import numpy as np  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 from postometro_mm.apis import (  # noqa: E402
-    CheckpointMismatchError, InferenceInputError, MeshInferencer, open_source,
-    prediction_records, save_person_meshes)
+    InferenceInputError, MeshInferencer, open_source, prediction_records, save_person_meshes)
 from postometro_mm.apis.exporters import (  # noqa: E402
     MESH_FORMATS, MESH_SPACES, RECORD_LEGEND)
-from postometro_mm.utils.checkpoint_loading import (  # noqa: E402
-    UnsafeCheckpointError, allow_unsafe_checkpoints)
+from postometro_mm.utils.checkpoint_loading import allow_unsafe_checkpoints  # noqa: E402
+from postometro_mm.utils.cli import USER_INPUT_ERRORS  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -237,9 +236,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         return run(args)
-    except (InferenceInputError, CheckpointMismatchError, FileNotFoundError,
-            DisplayError, UnsafeCheckpointError) as err:
-        print(f'mesh_demo: error: {err}', file=sys.stderr)
+    except (DisplayError, *USER_INPUT_ERRORS) as err:  # files, values, refused pickles
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f'mesh_demo: error: {message}', file=sys.stderr)
         return 1
 
 

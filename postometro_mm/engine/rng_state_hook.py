@@ -72,7 +72,8 @@ class RNGStateHook(Hook):
       restores nothing, with a warning);
     * validation runs on a copy of the training stream (the states are put back after it), so
       a resumed run, which does not repeat the validation that followed the checkpoint, sees
-      the same stream.
+      the same stream; checkpoints saved during validation (the best one, and mmengine's
+      re-save of the latest one with the new best score) hold the states validation found.
 
     ``load_from`` (fine-tuning from a checkpoint) restores nothing.
     """
@@ -83,6 +84,7 @@ class RNGStateHook(Hook):
         self.pending: Optional[Dict[str, Any]] = None
         self.training = False
         self.before_val_states: Optional[Dict[str, Any]] = None
+        self.val_saves_states: Optional[List[Dict[str, Any]]] = None  # by rank
         self.gathered: Optional[List[Dict[str, Any]]] = None
 
     # ------------------------------------------------------------------ saving
@@ -110,8 +112,12 @@ class RNGStateHook(Hook):
         self._gather_if_saving(runner, by_epoch=True)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        # a checkpoint saved at another moment (e.g. the best one, after validation) holds
-        # the main process's states only
+        if self.val_saves_states is not None:
+            # saved during validation (the best checkpoint, and mmengine's re-save of the
+            # latest one with the new best score): the training stream as validation found it
+            checkpoint[RNG_STATES_KEY] = self.val_saves_states
+            return
+        # a checkpoint saved at another moment holds the main process's states only
         checkpoint[RNG_STATES_KEY] = self.gathered or [get_rng_states()]
         self.gathered = None
 
@@ -144,9 +150,13 @@ class RNGStateHook(Hook):
         self.pending = None
 
     def before_val(self, runner) -> None:
-        self.before_val_states = get_rng_states() if self.training else None
+        if not self.training:
+            return
+        self.before_val_states = get_rng_states()
+        self.val_saves_states = (all_gather_object(self.before_val_states) if is_distributed()
+                                 else [self.before_val_states])
 
     def after_val(self, runner) -> None:
         if self.before_val_states is not None:
             set_rng_states(self.before_val_states)
-            self.before_val_states = None
+        self.before_val_states = self.val_saves_states = None

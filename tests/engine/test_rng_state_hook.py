@@ -76,8 +76,10 @@ def _runner(work_dir, by_epoch: bool, resume=None, losses=None) -> Runner:
         val_dataloader=dict(loader, sampler=dict(type='DefaultSampler', shuffle=False)),
         val_evaluator=[MeanError()], train_cfg=train_cfg, val_cfg=dict(),
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-2)),
+        # save_best: mmengine re-saves the latest checkpoint during validation
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', by_epoch=by_epoch,
-                                           interval=1 if by_epoch else 6),
+                                           interval=1 if by_epoch else 6, save_best='error',
+                                           rule='less'),
                            logger=dict(type='LoggerHook', interval=100)),
         custom_hooks=[dict(type='RNGStateHook'), RecordLoss()],
         randomness=dict(seed=0), default_scope='mmpose', resume=resume is not None,

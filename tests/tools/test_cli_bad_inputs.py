@@ -80,6 +80,12 @@ CASES = {
     'test tool, misspelt --cfg-options key': (
         _case('test.py', str(POSTOMETRO_CONFIG), '{d}/good.pth', '--work-dir', '{d}/out',
               '--cfg-options', 'trian_cfg.max_iters=2'), 'trian_cfg'),
+    'demo, missing config': (
+        [str(REPO / 'demo' / 'mesh_demo.py'), '{d}/missing_config.py', '{d}/good.pth',
+         '--input', '{d}/no.jpg', '--out-dir', '{d}/out'], 'missing_config.py'),
+    'occlusion sensitivity, missing config': (
+        _case('analysis/occlusion_sensitivity.py', '{d}/missing_config.py', '{d}/good.pth',
+              '--img', '{d}/no.jpg', '--out-dir', '{d}/out'), 'missing_config.py'),
     'train tool, missing --resume checkpoint': (
         _case('train.py', str(POSTOMETRO_CONFIG), '--work-dir', '{d}/out', '--resume',
               '{d}/missing.pth'), 'missing.pth'),

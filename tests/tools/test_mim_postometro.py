@@ -144,6 +144,30 @@ def test_fastmetro_trains_and_resumes(tiny_configs, tmp_path):
     assert (work_dir / 'last_checkpoint').read_text().strip().endswith('epoch_2.pth')
 
 
+def _epoch_losses(log: str, epoch: int) -> List[str]:
+    """The total losses logged for the iterations of ``epoch``, as printed."""
+    return re.findall(rf'Epoch\(train\)\s+\[{epoch}\]\[\s*\d+/\d+\].*?\sloss: (\S+)', log)
+
+
+def test_resume_repeats_the_uninterrupted_training_exactly(tiny_configs, tmp_path):
+    # PostoMETRO-S with the paper's dropout (0.1) and training augmentation, validated after
+    # every epoch; "killed" after the epoch-1 checkpoint and resumed from it
+    config, two_epochs = tiny_configs['postometro-s'], ('--cfg-options', 'train_cfg.max_epochs=2')
+    whole_log = run_mim('train', config, '--work-dir', str(tmp_path / 'whole'), *two_epochs,
+                        cwd=tmp_path)
+    resumed_log = run_mim('train', config, '--work-dir', str(tmp_path / 'resumed'), '--resume',
+                          str(tmp_path / 'whole' / 'epoch_1.pth'), *two_epochs, cwd=tmp_path)
+    assert _epoch_losses(resumed_log, 2) == _epoch_losses(whole_log, 2) != []
+    assert _epoch_losses(resumed_log, 1) == []
+    expected = torch.load(tmp_path / 'whole' / 'epoch_2.pth', weights_only=False)
+    resumed = torch.load(tmp_path / 'resumed' / 'epoch_2.pth', weights_only=False)
+    assert expected['state_dict'].keys() == resumed['state_dict'].keys()
+    for key, value in expected['state_dict'].items():
+        assert torch.equal(resumed['state_dict'][key], value), key
+    for index, state in expected['optimizer']['state'].items():
+        assert torch.equal(resumed['optimizer']['state'][index]['exp_avg'], state['exp_avg'])
+
+
 def _evaluate(config: Path, checkpoint: Path, out_dir: Path, processes: int) -> dict:
     """Metric summary (``counts``, ``metrics``) and per-sample errors (id -> row) of
     ``mim test`` on ``processes`` processes, from MeshMetric's output files."""

@@ -211,7 +211,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from postometro_mm.apis import CheckpointMismatchError, InferenceInputError, init_model
+    from postometro_mm.apis import init_model
+    from postometro_mm.utils.cli import USER_INPUT_ERRORS
     try:
         model = init_model(args.config, args.checkpoint, device=args.device)
         if args.img is not None:
@@ -219,9 +220,9 @@ def main(argv=None) -> int:
             reference = None
         else:
             inputs, sample, reference = load_dataset_crop(model, args.dataset_index)
-    except (InferenceInputError, CheckpointMismatchError, FileNotFoundError, IndexError,
-            ValueError) as err:
-        print(f'occlusion_sensitivity: error: {err}', file=sys.stderr)
+    except USER_INPUT_ERRORS as err:  # files, values, refused pickles
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f'occlusion_sensitivity: error: {message}', file=sys.stderr)
         return 1
     result = occlusion_errors(model, inputs, sample, reference, args.patch_size, args.stride,
                               batch_size=args.batch_size)
