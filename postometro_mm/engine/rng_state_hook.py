@@ -75,7 +75,12 @@ class RNGStateHook(Hook):
       the same stream; checkpoints saved during validation (the best one, and mmengine's
       re-save of the latest one with the new best score) hold the states validation found.
 
-    ``load_from`` (fine-tuning from a checkpoint) restores nothing.
+    ``load_from`` (fine-tuning from a checkpoint) restores nothing. Data-loader workers seed
+    their own generators when they start: with ``num_workers=0`` or non-persistent workers
+    the resumed run repeats their augmentations too; persistent workers (the paper configs)
+    carry their generators across epochs, out of a hook's reach, so their augmentations
+    continue differently after a resume (dropout, shuffling and the model's own randomness
+    still continue exactly).
     """
 
     priority = 'NORMAL'  # before the CheckpointHook (VERY_LOW) in after_train_iter / _epoch

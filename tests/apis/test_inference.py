@@ -7,6 +7,7 @@ from postometro_mm.apis import (CheckpointMismatchError, InferenceInputError, in
                                 inference_mesh, mesh_faces)
 from postometro_mm.utils.checkpoint_loading import UnsafeCheckpointError
 from tiny_mesh_model import INPUT_SIZE, write_tiny_model
+from crafted_pickles import RunsCode
 
 MEAN = np.array([123.675, 116.28, 103.53])
 STD = np.array([58.395, 57.12, 57.375])
@@ -73,22 +74,11 @@ def test_checkpoint_that_does_not_match_the_config(tiny_model_files, tmp_path):
         init_model(config, str(tmp_path / 'missing.pth'), 'cpu')
 
 
-class _RunsCode:
-    """Pickles as a call of ``os.system`` (what a crafted checkpoint would hold)."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        import os
-        return os.system, (f'touch {self.marker}', )
-
-
 def test_a_crafted_checkpoint_is_refused_unless_unsafe_load(tiny_model_files, tmp_path):
     checkpoint = torch.load(tiny_model_files['checkpoint'], weights_only=False)
     marker = tmp_path / 'executed'
     evil = tmp_path / 'evil.pth'
-    torch.save(dict(checkpoint, meta=dict(note=_RunsCode(marker))), evil)
+    torch.save(dict(checkpoint, meta=dict(note=RunsCode(marker))), evil)
     with pytest.raises(UnsafeCheckpointError, match=r'evil\.pth.*system'):
         init_model(tiny_model_files['config'], str(evil), 'cpu')
     assert not marker.exists()

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 import torch
 
 from postometro_mm.body_models import MeshSampler, read_mesh_sampler_file
+from crafted_pickles import RunsCode
 
 CONVERTER = os.path.join(os.path.dirname(__file__), '..', '..', 'tools', 'model_converters',
                          'mesh_sampler_to_npz.py')
@@ -140,14 +141,6 @@ def test_legacy_file_needs_allow_pickle(reference_data_dir):
         MeshSampler(path)
 
 
-class _Exploit:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {self.marker}',)
-
-
 def object_array(*items):
     array = np.empty(len(items), dtype=object)
     array[:] = list(items)
@@ -171,11 +164,11 @@ def test_member_m_is_never_read_and_other_members_are_restricted(tmp_path,
                                                                  synthetic_body_model):
     marker = tmp_path / 'executed'
     source = synthetic_body_model['mesh_downsampling']
-    path = _legacy_with_member(tmp_path, source, 'M', _Exploit(marker))
+    path = _legacy_with_member(tmp_path, source, 'M', RunsCode(marker))
     assert MeshSampler(path, allow_pickle=True).num_vertices == \
         synthetic_body_model['num_vertices']
     assert not marker.exists()
-    path = _legacy_with_member(tmp_path, source, 'U', _Exploit(marker))
+    path = _legacy_with_member(tmp_path, source, 'U', RunsCode(marker))
     with pytest.raises(pickle.UnpicklingError, match='posix.system|os.system|nt.system'):
         MeshSampler(path, allow_pickle=True)
     assert not marker.exists()

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from crafted_pickles import RunsCode
+
 from postometro_mm.body_models import (DisallowedPickleError, load_smpl_model_file,
                                        resolve_smpl_path, save_smpl_model_npz)
 
 CONVERTER = os.path.join(os.path.dirname(__file__), '..', '..', 'tools', 'model_converters',
                          'smpl_pkl_to_npz.py')
-
-
 
 
 def test_official_layout_pickle_loads_without_chumpy(synthetic_body_model):
@@ -62,18 +62,10 @@ def test_unknown_class_is_refused_with_file_and_class(tmp_path, synthetic_body_m
     assert 'collections.OrderedDict' in str(info.value) and str(path) in str(info.value)
 
 
-class _Exploit:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {self.marker}',)
-
-
 def test_code_in_a_pickle_is_never_executed(tmp_path):
     marker = tmp_path / 'executed'
     path = tmp_path / 'evil.pkl'
-    path.write_bytes(pickle.dumps({'v_template': _Exploit(marker)}, protocol=2))
+    path.write_bytes(pickle.dumps({'v_template': RunsCode(marker)}, protocol=2))
     with pytest.raises(DisallowedPickleError, match='system'):
         load_smpl_model_file(path)
     assert not marker.exists()

@@ -14,6 +14,7 @@ from postometro_mm.datasets.converters import convert_pw3d
 from postometro_mm.datasets.converters.pw3d import load_pw3d_sequence
 
 from mesh_data_builders import PW3D_LAYOUT, project, rotvec_matrix
+from crafted_pickles import RunsCode
 
 # SPEC §4.5, written out here independently of postometro_mm.datasets.subsets
 OCC_BASE_NAMES = {'courtyard_backpack', 'courtyard_basketball', 'courtyard_bodyScannerMotions',
@@ -221,21 +222,11 @@ def test_pw3d_dataset_data_info(converted):
     np.testing.assert_allclose(R, rotvec_matrix(raw['pose'][0, :3]), atol=1e-5)
 
 
-class _RunsCode:
-    """Pickles as a call of ``os.system`` (what a crafted sequence file would hold)."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {self.marker}', )
-
-
 def test_a_crafted_sequence_file_runs_no_code(tmp_path):
     marker = tmp_path / 'executed'
     path = tmp_path / 'outdoors_evil_00.pkl'
     with open(path, 'wb') as f:
-        pickle.dump(dict(sequence='outdoors_evil_00', poses=[_RunsCode(marker)]), f, protocol=2)
+        pickle.dump(dict(sequence='outdoors_evil_00', poses=[RunsCode(marker)]), f, protocol=2)
     with pytest.raises(DisallowedPickleError, match=r'outdoors_evil_00\.pkl.*system'):
         load_pw3d_sequence(str(path))
     assert not marker.exists()

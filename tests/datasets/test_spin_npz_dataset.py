@@ -8,6 +8,7 @@ from mmpose.structures import PoseDataSample
 from postometro_mm.body_models import DisallowedPickleError
 from postometro_mm.datasets import SPINNpzDataset
 from postometro_mm.datasets.validation import InvalidAnnotationError
+from crafted_pickles import RunsCode
 
 TRAIN_PIPELINE = [
     dict(type='LoadMeshImage'),
@@ -100,17 +101,6 @@ def test_serialized_and_plain_data_lists_agree(spin_npz_set):
     assert b.get_data_info(1)['id'] == 3
 
 
-class _RunsCode:
-    """Pickles as a call of ``os.system`` (what a crafted file would hold)."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        import os
-        return os.system, (f'touch {self.marker}', )
-
-
 def test_object_arrays_are_read_without_running_code(tmp_path, spin_npz_set):
     arrays = spin_npz_set['arrays']
     names = np.array(list(arrays['imgname'][:1]), dtype=object)  # Python strings
@@ -123,7 +113,7 @@ def test_object_arrays_are_read_without_running_code(tmp_path, spin_npz_set):
 
     marker = tmp_path / 'executed'
     evil = tmp_path / 'evil.npz'
-    np.savez(evil, imgname=np.array([_RunsCode(marker)], dtype=object),
+    np.savez(evil, imgname=np.array([RunsCode(marker)], dtype=object),
              center=arrays['center'][:1], scale=arrays['scale'][:1])
     with pytest.raises(DisallowedPickleError, match=r'evil\.npz \[imgname\].*system'):
         SPINNpzDataset(ann_file=str(evil), allow_pickle=True)

@@ -9,20 +9,11 @@ from typing import List
 import numpy as np
 import pytest
 import torch
+from crafted_pickles import RunsCode
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools'
 POSTOMETRO_CONFIG = REPO / 'configs' / 'postometro' / 'postometro-s_r50_mixed-256x256.py'
-
-
-class _RunsCode:
-    """Pickles as a call of ``os.system`` (what a crafted file would hold)."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {self.marker}', )
 
 
 @pytest.fixture(scope='module')
@@ -32,12 +23,12 @@ def inputs(tmp_path_factory) -> Path:
     torch.save({'w': torch.ones(2)}, folder / 'good.pth')
     torch.save({'w': torch.ones(2)}, folder / 'truncated.pth')
     (folder / 'truncated.pth').write_bytes((folder / 'truncated.pth').read_bytes()[:100])
-    torch.save({'state_dict': {'w': torch.ones(1)}, 'meta': _RunsCode(folder / 'executed')},
+    torch.save({'state_dict': {'w': torch.ones(1)}, 'meta': RunsCode(folder / 'executed')},
                folder / 'evil.pth')
     torch.save(torch.ones(3), folder / 'tensor.pth')
     with open(folder / 'evil.pkl', 'wb') as f:
         import pickle
-        pickle.dump(dict(v_template=_RunsCode(folder / 'executed')), f, protocol=2)
+        pickle.dump(dict(v_template=RunsCode(folder / 'executed')), f, protocol=2)
     np.save(folder / 'not_a_sampler.npy', np.zeros(3))
     (folder / 'no3dpw').mkdir()
     (folder / 'oh3d' / 'testset').mkdir(parents=True)

@@ -1,6 +1,5 @@
 """Checkpoints load weights-only with an allow-list: mmengine's own contents load, a crafted
 file runs no code and is refused with its name and class, ``--unsafe-load`` opts in."""
-import os
 import subprocess
 import sys
 from collections import OrderedDict
@@ -12,19 +11,11 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 import postometro_mm  # noqa: F401  (registers the checkpoint loader of local files)
+from crafted_pickles import RunsCode
+
 from postometro_mm.utils.checkpoint_loading import (CheckpointReadError, UnsafeCheckpointError,
                                                     allow_unsafe_checkpoints,
                                                     load_checkpoint_file)
-
-
-class _RunsCode:
-    """Pickles as a call of ``os.system`` (what a crafted checkpoint would hold)."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {self.marker}', )
 
 
 def _mmengine_like_checkpoint() -> dict:
@@ -77,7 +68,7 @@ def test_history_buffers_load_in_a_fresh_process(tmp_path):
 def test_a_crafted_checkpoint_runs_no_code(tmp_path):
     marker = tmp_path / 'executed'
     path = tmp_path / 'evil.pth'
-    torch.save(dict(state_dict=OrderedDict(w=torch.ones(1)), meta=_RunsCode(marker)), path)
+    torch.save(dict(state_dict=OrderedDict(w=torch.ones(1)), meta=RunsCode(marker)), path)
     for load in (lambda: load_checkpoint_file(str(path)),
                  lambda: CheckpointLoader.load_checkpoint(str(path), map_location='cpu')):
         with pytest.raises(UnsafeCheckpointError) as info:
