@@ -13,3 +13,6 @@ __all__ += [
 from .vector_quantizer import EMAVectorQuantizer  # noqa: E402
 
 __all__ += ['EMAVectorQuantizer']
+from .mesh_convolution import ConnectionFileError, MeshConv, read_connection_file  # noqa: E402
+
+__all__ += ['MeshConv', 'read_connection_file', 'ConnectionFileError']
