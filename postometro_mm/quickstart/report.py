@@ -336,8 +336,10 @@ def _report_lines(results: Dict[str, Any], budget: QuickstartBudget,
         f'of {world["train"]} training, {world["test"]} test and {world["test_occluded"]} '
         'heavily occluded test images; heatmap pretraining of both image backbones (the real '
         'configs start from COCO heatmap models); PCT in two stages; PostoMETRO-S with its '
-        f'pose tokens and the same model without them, {mesh_iters} iterations each; both '
-        'evaluated by `tools/test.py` with `MeshMetric` (protocol A).', '',
+        'pose tokens, the same model without them and an oracle fed the ground-truth 2D '
+        f'keypoints as its pose tokens, {mesh_iters} iterations each; all three evaluated by '
+        '`tools/test.py` with `MeshMetric` (protocol A), beside references without an image '
+        'model (mean meshes, ridge regression from the ground-truth 2D keypoints).', '',
     ]
     if budget.name == 'quick':
         lines += ['**Quick mode** (what the test suite runs): a smaller world and shorter '
