@@ -45,7 +45,7 @@ from postometro_mm.apis import (  # noqa: E402
 from postometro_mm.apis.exporters import (  # noqa: E402
     MESH_FORMATS, MESH_SPACES, RECORD_LEGEND)
 from postometro_mm.utils.checkpoint_loading import allow_unsafe_checkpoints  # noqa: E402
-from postometro_mm.utils.cli import USER_INPUT_ERRORS  # noqa: E402
+from postometro_mm.utils.cli import USER_INPUT_ERRORS, error_message  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -237,8 +237,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         return run(args)
     except (DisplayError, *USER_INPUT_ERRORS) as err:  # files, values, refused pickles
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f'mesh_demo: error: {message}', file=sys.stderr)
+        print(f'mesh_demo: error: {error_message(err)}', file=sys.stderr)
         return 1
 
 

@@ -17,6 +17,7 @@ if osp.isfile(osp.join(_REPO, 'postometro_mm', '__init__.py')):
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from postometro_mm.utils.cli import error_message  # noqa: E402
 from postometro_mm.utils.runner_args import (  # noqa: E402
     add_runner_args, load_config, merge_cfg_options)
 
@@ -68,7 +69,7 @@ def main() -> None:
     try:
         cfg = merge_args(load_config(args), args)
     except (KeyError, FileNotFoundError, ValueError) as err:
-        raise SystemExit(f'tools/train.py: error: {err.args[0] if err.args else err}') from None
+        raise SystemExit(f'tools/train.py: error: {error_message(err)}') from None
     runner = Runner.from_cfg(cfg)
     runner.train()
 

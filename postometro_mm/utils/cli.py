@@ -33,6 +33,14 @@ def refuse_overwrite(path: str, force: bool) -> None:
         raise FileExistsError(f'"{path}" exists; pass --force to overwrite it')
 
 
+def error_message(err: BaseException) -> str:
+    """The message of an exception as a user reads it (``KeyError`` without the quotes its
+    ``str`` adds; ``OSError`` with its file name)."""
+    if isinstance(err, KeyError) and err.args:
+        return str(err.args[0])
+    return str(err)
+
+
 def run_cli(main: Callable[[], Any], prog: str) -> int:
     """Run a tool's ``main`` and return its exit status (its return value when an int, else
     0); a :data:`USER_INPUT_ERRORS` ends it
@@ -46,7 +54,6 @@ def run_cli(main: Callable[[], Any], prog: str) -> int:
     except USER_INPUT_ERRORS as err:
         if os.environ.get(DEBUG_ENV, '') not in ('', '0'):
             raise
-        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
-        print(f'{prog}: error: {message}', file=sys.stderr, flush=True)
+        print(f'{prog}: error: {error_message(err)}', file=sys.stderr, flush=True)
         return 1
     return status if isinstance(status, int) else 0

@@ -212,7 +212,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     from postometro_mm.apis import init_model
-    from postometro_mm.utils.cli import USER_INPUT_ERRORS
+    from postometro_mm.utils.cli import USER_INPUT_ERRORS, error_message
     try:
         model = init_model(args.config, args.checkpoint, device=args.device)
         if args.img is not None:
@@ -221,8 +221,7 @@ def main(argv=None) -> int:
         else:
             inputs, sample, reference = load_dataset_crop(model, args.dataset_index)
     except USER_INPUT_ERRORS as err:  # files, values, refused pickles
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f'occlusion_sensitivity: error: {message}', file=sys.stderr)
+        print(f'occlusion_sensitivity: error: {error_message(err)}', file=sys.stderr)
         return 1
     result = occlusion_errors(model, inputs, sample, reference, args.patch_size, args.stride,
                               batch_size=args.batch_size)
