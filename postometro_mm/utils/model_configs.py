@@ -76,14 +76,19 @@ def find_beside_config(path: str, config_file: str) -> str:
         folder = parent
 
 
-def with_mesh_sampler_beside_config(model: Any, config_file: str) -> Any:
-    """A copy of a ``model`` config whose head's mesh-sampler file is looked up by
-    :func:`find_beside_config`."""
+def with_layout_files_beside_config(model: Any, config_file: str) -> Any:
+    """A copy of a ``model`` config whose files that decide the parameter layout, the head's
+    mesh sampler (PostoMETRO, FastMETRO) and the ``connection_dir`` of a Mesh-VQ-VAE, are
+    looked up by :func:`find_beside_config`."""
     model = copy.deepcopy(model)
-    head = model.get('head') if isinstance(model, dict) else None
+    if not isinstance(model, dict):
+        return model
+    head = model.get('head')
     sampler = head.get('mesh_sampler') if isinstance(head, dict) else None
     if isinstance(sampler, dict) and isinstance(sampler.get('filename'), str):
         sampler['filename'] = find_beside_config(sampler['filename'], config_file)
+    if isinstance(model.get('connection_dir'), str):
+        model['connection_dir'] = find_beside_config(model['connection_dir'], config_file)
     return model
 
 

@@ -6,3 +6,5 @@ from .checkpoint_io import (UNMAPPED_KEY, build_model_on_meta,  # noqa: F401
 from .fastmetro import fastmetro_official_to_plugin  # noqa: F401
 from .postometro import (postometro_official_to_plugin,  # noqa: F401
                          postometro_plugin_to_official)
+from .mesh_vqvae import (mesh_vqvae_official_to_plugin,  # noqa: F401
+                         mesh_vqvae_plugin_to_official)

@@ -94,9 +94,10 @@ def build_model_on_meta(config: str, cfg_options: Optional[dict] = None) -> nn.M
     e.g. to compare a converted state dict's keys and shapes with the model.
 
     Only the files that decide the parameter layout are read
-    (:func:`~postometro_mm.utils.model_configs.parameter_layout_only`): the mesh sampler, no
-    SMPL model, no joint regressor. A relative mesh-sampler path is taken from the working
-    directory, as for every mmpose tool, else from the config file's folder or its parents
+    (:func:`~postometro_mm.utils.model_configs.parameter_layout_only`): the mesh sampler or
+    the Mesh-VQ-VAE connection files, no SMPL model, no joint regressor. Their relative paths
+    are taken from the working directory, as for every mmpose tool, else from the config
+    file's folder or its parents
     (:func:`~postometro_mm.utils.model_configs.find_beside_config`); ``cfg_options`` (e.g.
     ``{'model.head.mesh_sampler.filename': ...}``) are merged first.
     """
@@ -105,7 +106,7 @@ def build_model_on_meta(config: str, cfg_options: Optional[dict] = None) -> nn.M
 
     from mmpose.registry import MODELS
     from postometro_mm.utils.model_configs import (parameter_layout_only,
-                                                   with_mesh_sampler_beside_config)
+                                                   with_layout_files_beside_config)
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file "{config}" does not exist')
     cfg = Config.fromfile(config)
@@ -117,7 +118,7 @@ def build_model_on_meta(config: str, cfg_options: Optional[dict] = None) -> nn.M
     import postometro_mm  # noqa: F401  (registers the plugin's modules)
     with torch.device('meta'):
         return MODELS.build(
-            with_mesh_sampler_beside_config(parameter_layout_only(cfg.model), config))
+            with_layout_files_beside_config(parameter_layout_only(cfg.model), config))
 
 
 def print_key_report(model: nn.Module, state_dict: Mapping[str, Tensor]
