@@ -133,3 +133,16 @@ def test_converter_tool_checks_keys_and_round_trips(medium, connection_dir, tmp_
     restored = torch.load(back, weights_only=True)['model']
     assert list(restored) == list(official)
     assert all(torch.equal(restored[k], v) for k, v in official.items())
+
+
+def test_predictions_feed_the_reconstruction_metric(medium):
+    from postometro_mm.evaluation.metrics import MeshReconstructionMetric
+    medium.eval()
+    meshes = torch.randn(2, 6890, 3) * 0.3
+    metric = MeshReconstructionMetric()
+    with torch.no_grad():
+        metric.process(dict(inputs=meshes), medium(meshes, mode='predict'))
+        expected = vertex_to_vertex_error(medium(meshes), center_on_vertex_mean(meshes))
+    result = metric.compute_metrics(metric.results)
+    assert result['V2V'] == pytest.approx(1000 * float(expected), rel=1e-4)
+    assert 0 < result['PA-V2V'] <= result['V2V']
