@@ -12,8 +12,8 @@ Inside :func:`stop_on_signals`, SIGINT, SIGTERM and SIGHUP raise :class:`Interru
 runner then stops every running tool (and its data-loader workers) within seconds. An
 interrupted stage has no :data:`STAGE_FILE` and reruns next time.
 """
-import contextlib
 import collections
+import contextlib
 import hashlib
 import json
 import os

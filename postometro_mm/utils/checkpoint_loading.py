@@ -99,9 +99,9 @@ def load_checkpoint_file(filename: str, map_location: Any = None,
             'allow-list of checkpoint contents (tensors, containers, numpy arrays, mmengine '
             'history buffers). Loading it could run code; if you trust the file, pass '
             '--unsafe-load (unsafe_load=True in Python)') from None
+    except FileNotFoundError:
+        raise
     except (RuntimeError, EOFError, OSError) as err:
-        if isinstance(err, FileNotFoundError):
-            raise
         raise CheckpointReadError(f'{filename}: cannot be read as a torch checkpoint ({err}); '
                                   'is it truncated or another kind of file?') from None
 

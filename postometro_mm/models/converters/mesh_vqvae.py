@@ -84,11 +84,8 @@ def mesh_vqvae_plugin_to_official(state_dict: Mapping[str, Tensor]
     half = max(i for side, i, _, _ in parsed if side == 'encoder') + 1
     layers = sorted((i if side == 'encoder' else i + half, name, value)
                     for side, i, name, value in parsed)
-    official: 'OrderedDict[str, Tensor]' = OrderedDict()
-    for prefix in ('encoder.model.', None, 'decoder.model.'):
-        if prefix is None:
-            official.update(quantizer)
-            continue
-        for index, name, value in layers:
-            official[f'{prefix}{name}{index}'] = value
+    official: 'OrderedDict[str, Tensor]' = OrderedDict(
+        (f'encoder.model.{name}{index}', value) for index, name, value in layers)
+    official.update(quantizer)
+    official.update((f'decoder.model.{name}{index}', value) for index, name, value in layers)
     return official
