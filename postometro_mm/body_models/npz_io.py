@@ -129,6 +129,18 @@ def _read_header(stream: IO[bytes]) -> Tuple[Tuple[int, ...], bool, np.dtype]:
     raise ValueError(f'unsupported .npy format version {version}')
 
 
+def npz_member_shape(path: str, key: str) -> Tuple[int, ...]:
+    """Shape of one member of an ``.npz`` archive, read from its header only (the data is not
+    read, so a large motion file costs one small read)."""
+    with zipfile.ZipFile(path) as archive:
+        member = f'{key}.npy'
+        if member not in archive.namelist():
+            raise KeyError(f'{path} has no member {key!r} (members: '
+                           f'{npz_member_names(path)})')
+        with archive.open(member) as stream:
+            return tuple(_read_header(stream)[0])
+
+
 def load_npz_member(path: str, key: str,
                     allowed_globals: Mapping[Tuple[str, str], Any] = ARRAY_GLOBALS,
                     module_resolvers: Optional[Dict[str, Callable[[str, str], Any]]] = None

@@ -1,3 +1,4 @@
+from .body_model_mesh import BuildBodyModelMesh, PackMeshAutoencoderInputs
 from .formatting import MESH_INSTANCE_KEYS, MESH_META_KEYS, PackMeshInputs, normalize_crop_points
 from .loading import LoadMeshImage
 from .mesh_transforms import (MeshPixelNoise, MeshRandomFlip, MeshRandomRotation,
@@ -5,7 +6,7 @@ from .mesh_transforms import (MeshPixelNoise, MeshRandomFlip, MeshRandomRotation
 from .occlusion import RandomOcclusion
 
 __all__ = [
-    'LoadMeshImage', 'MeshTopdownAffine', 'MeshRandomFlip', 'MeshRandomRotation',
+    'BuildBodyModelMesh', 'PackMeshAutoencoderInputs', 'LoadMeshImage', 'MeshTopdownAffine', 'MeshRandomFlip', 'MeshRandomRotation',
     'MeshRandomScale', 'MeshPixelNoise', 'RandomOcclusion', 'PackMeshInputs',
     'MESH_INSTANCE_KEYS', 'MESH_META_KEYS', 'normalize_crop_points', 'rotate_global_orient'
 ]

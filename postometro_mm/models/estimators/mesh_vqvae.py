@@ -43,6 +43,8 @@ class MeshVQVAE(BaseModel):
         num_codes (int): codebook size.
         decay (float): EMA decay of the codebook.
         commitment_cost (float): weight of the commitment loss ``MSE(codes, latent)``.
+        dead_code_threshold (float): restart codes whose EMA count falls below this (see
+            :class:`EMAVectorQuantizer`); 0 (the reference setting) turns restarts off.
         data_preprocessor, init_cfg: as in :class:`mmengine.model.BaseModel`.
 
     Shapes:
@@ -51,7 +53,8 @@ class MeshVQVAE(BaseModel):
 
     def __init__(self, layers: Sequence[dict], connection_dir: str, num_vertices: int = 6890,
                  num_bases: int = 9, num_codes: int = 512, decay: float = 0.99,
-                 commitment_cost: float = 0.25, data_preprocessor: Optional[dict] = None,
+                 commitment_cost: float = 0.25, dead_code_threshold: float = 0.0,
+                 data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if not layers or len(layers) % 2:
@@ -83,7 +86,8 @@ class MeshVQVAE(BaseModel):
         self.num_vertices = num_vertices
         self.num_tokens = self.encoder[-1].out_vertices
         self.code_dims = self.encoder[-1].out_channels
-        self.quantizer = EMAVectorQuantizer(num_codes, self.code_dims, decay=decay)
+        self.quantizer = EMAVectorQuantizer(num_codes, self.code_dims, decay=decay,
+                                            dead_code_threshold=dead_code_threshold)
         self.commitment_cost = commitment_cost
 
     # ------------------------------------------------------------------ building blocks
@@ -122,12 +126,17 @@ class MeshVQVAE(BaseModel):
                     commitment_loss=latent_loss)
 
     # ------------------------------------------------------------------ mmengine contract
-    def forward(self, inputs: Tensor, data_samples: Optional[list] = None,
+    def forward(self, inputs: Union[Tensor, Sequence[Tensor]],
+                data_samples: Optional[Union[dict, list]] = None,
                 mode: str = 'tensor') -> Union[Dict[str, Tensor], list, Tensor]:
-        """``mode='loss'``: ``loss_v2v`` (mean vertex error of the re-centred reconstruction,
+        """Run on meshes ``inputs`` (B, V, 3), or a list of (V, 3) (stacked here).
+
+        ``mode='loss'``: ``loss_v2v`` (mean vertex error of the re-centred reconstruction,
         input units) and ``loss_commitment``; ``'predict'``: one dict per mesh with
         ``pred_vertices`` (V, 3) and ``indices`` (T,); ``'tensor'``: the (B, V, 3)
-        reconstruction."""
+        reconstruction. ``data_samples`` (the samples' metadata) is not used."""
+        if isinstance(inputs, (list, tuple)):
+            inputs = torch.stack(list(inputs))
         if inputs.dim() != 3 or inputs.shape[1:] != (self.num_vertices, 3):
             raise ValueError(f'MeshVQVAE expects meshes (B, {self.num_vertices}, 3), got '
                              f'{tuple(inputs.shape)}')

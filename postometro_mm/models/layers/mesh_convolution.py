@@ -151,10 +151,13 @@ class MeshConv(nn.Module):
                 f'residual_rate={self.residual_rate}, activation={self.activation}')
 
     def _neighbors(self, x: Tensor) -> Tensor:
-        """(B, out_vertices, M, C): the input features of every neighbour slot (zeros for
-        padding)."""
-        padded = torch.cat([x, x.new_zeros(x.shape[0], 1, x.shape[2])], dim=1)
-        return padded[:, self.neighbor_ids]
+        """(out_vertices, M, B·C): the input features of every neighbour slot (zeros for
+        padding), vertex-major so that the per-vertex products below are one batched matmul
+        over contiguous memory."""
+        batch, _, channels = x.shape
+        padded = torch.cat([x, x.new_zeros(batch, 1, channels)], dim=1).transpose(0, 1)
+        return padded[self.neighbor_ids].reshape(self.out_vertices, self.max_neighbors,
+                                                 batch * channels)
 
     def kernels(self) -> Tensor:
         """(out_vertices, M, Cout, Cin): the per-vertex, per-slot kernels of the convolution
@@ -173,16 +176,21 @@ class MeshConv(nn.Module):
         if x.dim() != 3 or x.shape[1:] != (self.in_vertices, self.in_channels):
             raise ValueError(f'MeshConv ({self.connection_file}) expects input (B, '
                              f'{self.in_vertices}, {self.in_channels}), got {tuple(x.shape)}')
-        neighbors = self._neighbors(x)
+        batch = x.shape[0]
+        needs_neighbors = self.residual_rate < 1.0 or self.in_vertices != self.out_vertices
+        neighbors = self._neighbors(x) if needs_neighbors else None
         out = 0.0
         if self.residual_rate < 1.0:
-            # Σ_m W[p,m] x[id] evaluated basis-first: (B, P, K, Cin) mixtures of the neighbours,
-            # then one (K·Cin → Cout) product; the same sum as with :meth:`kernels`, without
-            # materialising the (P, M, Cout, Cin) kernels
-            mixed = torch.einsum('pmk,bpmi->bpki', self.w_weights * self.neighbor_mask[..., None],
-                                 neighbors)
+            # Σ_m W[p,m] x[id] evaluated basis-first: per vertex, (K, M) coefficients times the
+            # (M, B·Cin) neighbours give K mixtures, then one (K·Cin → Cout) product; the same
+            # sum as with :meth:`kernels`, without materialising the (P, M, Cout, Cin) kernels
+            coefficients = (self.w_weights * self.neighbor_mask[..., None]).transpose(1, 2)
+            mixed = torch.bmm(coefficients, neighbors).view(
+                self.out_vertices, self.num_bases, batch, self.in_channels)
+            mixed = mixed.permute(2, 0, 1, 3).reshape(batch, self.out_vertices,
+                                                      self.num_bases * self.in_channels)
             bases = self.weights.view(self.num_bases, self.out_channels, self.in_channels)
-            conv = torch.einsum('bpki,koi->bpo', mixed, bases) + self.bias
+            conv = mixed @ bases.transpose(1, 2).reshape(-1, self.out_channels) + self.bias
             if self.activation:
                 conv = F.elu(conv)
             out = conv * math.sqrt(1.0 - self.residual_rate)
@@ -190,7 +198,8 @@ class MeshConv(nn.Module):
             if self.in_vertices == self.out_vertices:
                 residual = x
             else:
-                residual = torch.einsum('pm,bpmc->bpc', self.pooling_weights(), neighbors)
+                residual = torch.bmm(self.pooling_weights()[:, None], neighbors).view(
+                    self.out_vertices, batch, self.in_channels).transpose(0, 1)
             if hasattr(self, 'weight_res'):
                 residual = residual @ self.weight_res.t()
             out = out + residual * math.sqrt(self.residual_rate)

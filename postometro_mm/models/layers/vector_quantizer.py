@@ -27,6 +27,11 @@ class EMAVectorQuantizer(nn.Module):
        ``N_k ← d·N_k + (1-d)·n_k``, Laplace smoothing ``N_k ← (N_k + ε) / (Σ N + K·ε) · Σ N``,
        ``W_k ← d·W_k + (1-d)·s_k``, ``codebook_k = W_k / N_k``.
 
+    4. optionally restarts dead codes: every code whose smoothed count ``N_k`` fell below
+       ``dead_code_threshold`` becomes one of this step's input vectors, drawn at random
+       (on process 0 and broadcast, so that all processes keep one codebook), with
+       ``N_k = 1`` and ``W_k`` = that vector.
+
     In eval mode the codebook is left unchanged.
 
     Args:
@@ -34,16 +39,23 @@ class EMAVectorQuantizer(nn.Module):
         code_dims (int): code width D (PCT: 512).
         decay (float): EMA decay d (PCT: 0.9).
         eps (float): Laplace smoothing ε (PCT: 1e-5).
+        dead_code_threshold (float): restart codes with ``N_k`` below this (in expected
+            assignments per step); 0 turns restarts off (PCT and the Mesh-VQ-VAE reference
+            have none). Default: 0.
 
     Buffers (persistent, the names PCT checkpoints use):
         ``codebook`` (K, D), ``ema_cluster_size`` (K,), ``ema_w`` (K, D).
     """
 
     def __init__(self, num_codes: int, code_dims: int, decay: float = 0.9,
-                 eps: float = 1e-5) -> None:
+                 eps: float = 1e-5, dead_code_threshold: float = 0.0) -> None:
         super().__init__()
         if not 0.0 <= decay < 1.0:
             raise ValueError(f'EMAVectorQuantizer: decay must lie in [0, 1), got {decay}')
+        if dead_code_threshold < 0:
+            raise ValueError('EMAVectorQuantizer: dead_code_threshold must be >= 0, got '
+                             f'{dead_code_threshold}')
+        self.dead_code_threshold = dead_code_threshold
         self.num_codes = num_codes
         self.code_dims = code_dims
         self.decay = decay
@@ -82,6 +94,22 @@ class EMAVectorQuantizer(nn.Module):
         self.ema_cluster_size.copy_(cluster_size)
         self.ema_w.mul_(self.decay).add_((1 - self.decay) * sums)
         self.codebook.copy_(self.ema_w / cluster_size.unsqueeze(1))
+        if self.dead_code_threshold > 0:
+            self._restart_dead_codes(flat)
+
+    def _restart_dead_codes(self, flat: Tensor) -> None:
+        """Move the codes whose count is below the threshold onto random rows of ``flat``
+        (N, D); process 0 draws them and broadcasts."""
+        dead = self.ema_cluster_size < self.dead_code_threshold
+        if not bool(dead.any()):  # the same on every process: the counts are all-reduced
+            return
+        picks = torch.randint(len(flat), (int(dead.sum()),), device=flat.device)
+        fresh = flat[picks].contiguous()
+        if dist.is_available() and dist.is_initialized():
+            dist.broadcast(fresh, src=0)
+        self.codebook[dead] = fresh
+        self.ema_w[dead] = fresh
+        self.ema_cluster_size[dead] = 1.0
 
     def forward(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Quantise ``x`` (..., D).

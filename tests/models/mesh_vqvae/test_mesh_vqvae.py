@@ -30,10 +30,10 @@ def medium(connection_dir):
     return MODELS.build(cfg.model)
 
 
-def _reference_layout(reference_data_dir) -> dict:
+def _reference_layout(reference_data_dir, name: str = 'medium') -> dict:
     layout = {}
     for line in (reference_data_dir / 'official_state_dicts' /
-                 'mesh_vqvae_medium.txt').read_text().splitlines():
+                 f'mesh_vqvae_{name}.txt').read_text().splitlines():
         key, shape = line.split()
         layout[key] = tuple(int(s) for s in shape.split('x'))
     return layout
@@ -47,6 +47,20 @@ def test_medium_model_has_the_reference_layout_and_parameter_count(medium, refer
     autoencoder = sum(p.numel() for p in medium.parameters())
     assert autoencoder + 2 * 512 * 9 == 2_584_682
     assert (medium.num_tokens, medium.code_dims) == (54, 9)
+
+
+def test_small_model_has_the_reference_layout(connection_dir, reference_data_dir):
+    cfg = Config.fromfile(str(CONFIG.with_name('mesh_vqvae_small.py')))
+    cfg.model.connection_dir = str(connection_dir)
+    small = MODELS.build(cfg.model).eval()
+    official = mesh_vqvae_plugin_to_official(small.state_dict())
+    assert {k: tuple(v.shape) for k, v in official.items()} == _reference_layout(
+        reference_data_dir, 'small')
+    back = mesh_vqvae_official_to_plugin(official)
+    assert all(torch.equal(back[k], v) for k, v in small.state_dict().items())
+    meshes = torch.randn(2, 6890, 3) * 0.3
+    assert small.encode(meshes).shape == (2, 400)
+    assert small(meshes).shape == (2, 6890, 3)
 
 
 def test_tokens_decode_to_meshes_and_reconstruct(medium):

@@ -46,6 +46,23 @@ def test_ema_update_matches_formula():
     np.testing.assert_allclose(vq.codebook.numpy(), w / size[:, None], rtol=1e-6)
 
 
+def test_dead_codes_restart_on_input_vectors_only_when_asked():
+    x = torch.tensor([[1., 1.], [9., 1.], [11., -1.], [-1., 0.]])  # code 2 gets nothing
+    plain = _hand_made_quantizer().train()
+    plain(x)
+    restarting = _hand_made_quantizer().train()
+    restarting.dead_code_threshold = 0.8  # code 2's count falls to ~0.53, the others stay > 1
+    torch.manual_seed(0)
+    restarting(x)
+    assert torch.equal(restarting.codebook[:2], plain.codebook[:2])
+    assert torch.equal(restarting.ema_cluster_size[:2], plain.ema_cluster_size[:2])
+    assert any(torch.equal(restarting.codebook[2], row) for row in x)
+    assert torch.equal(restarting.ema_w[2], restarting.codebook[2])
+    assert restarting.ema_cluster_size[2] == 1.0
+    with pytest.raises(ValueError, match='dead_code_threshold'):
+        EMAVectorQuantizer(4, 2, dead_code_threshold=-1)
+
+
 def test_eval_mode_keeps_codebook_and_returns_exact_codes():
     vq = _hand_made_quantizer().eval()
     before = vq.codebook.clone()
