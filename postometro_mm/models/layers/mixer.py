@@ -1,5 +1,4 @@
 """MLP-Mixer layer shared by the PCT tokenizer/classifier and the PostoMETRO pose modulator."""
-import torch
 from torch import Tensor, nn
 
 
