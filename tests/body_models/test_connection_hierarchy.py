@@ -74,10 +74,21 @@ def test_a_mesh_vqvae_on_the_synthetic_body(hierarchy, synthetic_body_model):
     cfg = Config.fromfile(str(REPO / 'configs' / '_base_' / 'models' / 'mesh_vqvae_medium.py'))
     cfg.model.update(connection_dir=str(out), num_vertices=counts[0], num_codes=32)
     model = MODELS.build(cfg.model).eval()
-    meshes = torch.randn(2, counts[0], 3) * 0.2
+    meshes = torch.randn(32, counts[0], 3) * 0.2
     indices = model.encode(meshes)
-    assert indices.shape == (2, 20)
-    assert model.decode(indices).shape == (2, counts[0], 3)
+    assert indices.shape == (32, 20)
+    with torch.no_grad():
+        out = model(meshes)
+        assert out.shape == (32, counts[0], 3)
+        # batches of 1, 3 and 32 give each mesh the same tokens and reconstruction
+        for size in (1, 3):
+            chunks = torch.split(meshes, size)
+            assert torch.equal(torch.cat([model.encode(c) for c in chunks]), indices)
+            torch.testing.assert_close(torch.cat([model(c) for c in chunks]), out, rtol=0,
+                                       atol=1e-6)
+    # every table moves with the module (no device is named in the code)
+    moved = model.to(torch.device('meta'))
+    assert {t.device.type for t in [*moved.parameters(), *moved.buffers()]} == {'meta'}
 
 
 def test_command_line_tool(synthetic_body_model, tmp_path, run_script):
