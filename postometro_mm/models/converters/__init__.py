@@ -8,3 +8,4 @@ from .postometro import (postometro_official_to_plugin,  # noqa: F401
                          postometro_plugin_to_official)
 from .mesh_vqvae import (mesh_vqvae_official_to_plugin,  # noqa: F401
                          mesh_vqvae_plugin_to_official)
+from .vqhps import vqhps_official_to_plugin, vqhps_plugin_to_official  # noqa: F401

@@ -271,14 +271,26 @@ class MeshEstimator(TopdownPoseEstimator):
     def add_pred_to_datasample(self, batch_pred_instances: List[InstanceData],
                                batch_pred_fields: Optional[Sequence],
                                batch_data_samples: SampleList) -> SampleList:
-        """Store the head's per-sample predictions as ``pred_instances`` (numpy), adding the
-        ground-truth ``bbox`` as ``bboxes`` when present (for mmpose's visualizer)."""
-        if len(batch_pred_instances) != len(batch_data_samples):
-            raise ValueError(f'MeshEstimator: {len(batch_pred_instances)} predictions for '
-                             f'{len(batch_data_samples)} data samples')
-        for pred_instances, data_sample in zip(batch_pred_instances, batch_data_samples):
-            gt_instances = data_sample.get('gt_instances', None)
-            if gt_instances is not None and 'bbox' in gt_instances:
-                pred_instances.bboxes = gt_instances.bbox
-            data_sample.pred_instances = pred_instances
-        return batch_data_samples
+        """See :func:`attach_predictions`."""
+        return attach_predictions(batch_pred_instances, batch_data_samples, type(self).__name__)
+
+
+def attach_predictions(batch_pred_instances: List[InstanceData], batch_data_samples: SampleList,
+                       owner: str) -> SampleList:
+    """Store a head's per-sample predictions as ``pred_instances`` (numpy), adding the
+    ground-truth ``bbox`` as ``bboxes`` when present (for mmpose's visualizer).
+
+    Args:
+        batch_pred_instances: one ``InstanceData`` per sample.
+        batch_data_samples: the samples, updated in place and returned.
+        owner: the estimator's name, for the error message.
+    """
+    if len(batch_pred_instances) != len(batch_data_samples):
+        raise ValueError(f'{owner}: {len(batch_pred_instances)} predictions for '
+                         f'{len(batch_data_samples)} data samples')
+    for pred_instances, data_sample in zip(batch_pred_instances, batch_data_samples):
+        gt_instances = data_sample.get('gt_instances', None)
+        if gt_instances is not None and 'bbox' in gt_instances:
+            pred_instances.bboxes = gt_instances.bbox
+        data_sample.pred_instances = pred_instances
+    return batch_data_samples

@@ -2,3 +2,4 @@ from .postometro_head import PostoMETROHead, project_weak_perspective  # noqa: F
 from .pct_classifier import PCTClassifier  # noqa: F401
 from .pct_head import PCTHead  # noqa: F401
 from .pct_tokenizer import PCTTokenizer, sample_features_at_keypoints  # noqa: F401
+from .vqhps_head import VQHPSHead  # noqa: F401

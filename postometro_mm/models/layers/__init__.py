@@ -16,3 +16,7 @@ __all__ += ['EMAVectorQuantizer']
 from .mesh_convolution import ConnectionFileError, MeshConv, read_connection_file  # noqa: E402
 
 __all__ += ['MeshConv', 'read_connection_file', 'ConnectionFileError']
+from .causal_token_classifier import (CausalSelfAttention, CausalTokenBlock,  # noqa: E402
+                                      CausalTokenClassifier, causal_mask)
+
+__all__ += ['CausalSelfAttention', 'CausalTokenBlock', 'CausalTokenClassifier', 'causal_mask']
