@@ -34,27 +34,39 @@ def without_pretrained(cfg: Any) -> Any:
     return cfg
 
 
-def without_training_assets(model: Any) -> Any:
-    """A copy of a ``model`` config without the head's ``body_model`` (SMPL, which only builds
-    ground-truth meshes for the losses; licensed, and never part of a checkpoint)."""
+#: Heads whose ``body_model`` is also an inference input (VQ-HPS: the rest-pose joints that its
+#: rotation branch reads), so :func:`without_training_assets` keeps it.
+HEADS_USING_BODY_MODEL_AT_INFERENCE = ('VQHPSHead', )
+
+
+def _drop_body_model(model: Any, keep_inference_inputs: bool) -> Any:
     model = copy.deepcopy(model)
     head = model.get('head') if isinstance(model, dict) else None
-    if isinstance(head, dict) and head.get('body_model') is not None:
+    if isinstance(head, dict) and head.get('body_model') is not None and not (
+            keep_inference_inputs and head.get('type') in HEADS_USING_BODY_MODEL_AT_INFERENCE):
         head['body_model'] = None
     return model
 
 
+def without_training_assets(model: Any) -> Any:
+    """A copy of a ``model`` config without the head's ``body_model`` (SMPL, which only builds
+    ground-truth meshes for the losses; licensed, and never part of a checkpoint), unless the
+    head also reads it at inference (:data:`HEADS_USING_BODY_MODEL_AT_INFERENCE`)."""
+    return _drop_body_model(model, keep_inference_inputs=True)
+
+
 def parameter_layout_only(model: Any) -> Any:
     """A copy of a ``model`` config that builds the same parameters (names and shapes) while
-    reading only the files that decide them: :func:`without_training_assets`, and a mesh head
-    without its ``joint_regressor`` and ``mid_faces`` (non-persistent buffers). The mesh
+    reading only the files that decide them: a head without its ``body_model``,
+    ``joint_regressor`` and ``mid_faces`` (non-persistent buffers). The mesh
     sampler file is still read: its vertex counts size the vertex tokens and the upsampling.
     For checking a checkpoint's keys, e.g. on the meta device."""
-    model = without_training_assets(model)
+    model = _drop_body_model(model, keep_inference_inputs=False)
     head = model.get('head') if isinstance(model, dict) else None
-    if isinstance(head, dict) and 'joint_regressor' in head:
-        head['joint_regressor'] = None
-        head['mid_faces'] = None
+    if isinstance(head, dict):
+        for key in ('joint_regressor', 'mid_faces'):
+            if key in head:
+                head[key] = None
     return model
 
 
@@ -78,8 +90,9 @@ def find_beside_config(path: str, config_file: str) -> str:
 
 def with_layout_files_beside_config(model: Any, config_file: str) -> Any:
     """A copy of a ``model`` config whose files that decide the parameter layout, the head's
-    mesh sampler (PostoMETRO, FastMETRO) and the ``connection_dir`` of a Mesh-VQ-VAE, are
-    looked up by :func:`find_beside_config`."""
+    mesh sampler (PostoMETRO, FastMETRO) and the ``connection_dir`` of a Mesh-VQ-VAE (the model
+    itself, or VQ-HPS's ``head.mesh_tokenizer``), are looked up by
+    :func:`find_beside_config`."""
     model = copy.deepcopy(model)
     if not isinstance(model, dict):
         return model
@@ -87,8 +100,9 @@ def with_layout_files_beside_config(model: Any, config_file: str) -> Any:
     sampler = head.get('mesh_sampler') if isinstance(head, dict) else None
     if isinstance(sampler, dict) and isinstance(sampler.get('filename'), str):
         sampler['filename'] = find_beside_config(sampler['filename'], config_file)
-    if isinstance(model.get('connection_dir'), str):
-        model['connection_dir'] = find_beside_config(model['connection_dir'], config_file)
+    for owner in (model, head.get('mesh_tokenizer') if isinstance(head, dict) else None):
+        if isinstance(owner, dict) and isinstance(owner.get('connection_dir'), str):
+            owner['connection_dir'] = find_beside_config(owner['connection_dir'], config_file)
     return model
 
 

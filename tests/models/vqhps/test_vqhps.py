@@ -90,23 +90,32 @@ def test_bad_released_keys_are_named():
 
 # ---------------------------------------------------------------------- tiny model
 @pytest.fixture(scope='module')
-def tiny_model(synthetic_body_model, tmp_path_factory):
+def tiny_config(synthetic_body_model, tmp_path_factory) -> Path:
+    """The real config shrunk onto the synthetic body: ResNet-18/8 backbones, a 32-wide
+    transformer, a Mesh-VQ-VAE of 20 tokens and 16 codes on a generated hierarchy."""
     body = synthetic_body_model
     count = body['num_vertices'][0]
-    connections = tmp_path_factory.mktemp('connections')
+    root = tmp_path_factory.mktemp('tiny_vqhps')
     faces = np.asarray(load_smpl_model_file(body['smpl_paths']['neutral'])['f'], np.int64)
-    write_connection_hierarchy(faces, (count, 300, 80, 20), str(connections))
-    cfg = Config.fromfile(str(CONFIG))
-    tokenizer = dict(cfg.model.head.mesh_tokenizer, connection_dir=str(connections),
-                     num_vertices=count, num_codes=16, init_cfg=None)
+    write_connection_hierarchy(faces, (count, 300, 80, 20), str(root / 'connections'))
     resnet = dict(type='ResNet', depth=18, base_channels=8, stem_channels=8, init_cfg=None)
-    cfg.model.update(backbone=resnet, rotation_backbone=resnet)
-    cfg.model.head.update(
-        in_channels=64, rot_in_channels=64, mesh_tokenizer=tokenizer, embed_dims=32,
-        num_heads=4, feedforward_channels=64, joint_regressor=body['j_regressor_h36m'],
-        body_model=dict(type='GenderedSMPL', model_path=body['model_dir']))
+    config = root / 'vqhps_tiny.py'
+    config.write_text(
+        f'_base_ = [{str(CONFIG)!r}]\n'
+        f'model = dict(backbone={resnet!r}, rotation_backbone={resnet!r}, head=dict(\n'
+        f'    in_channels=64, rot_in_channels=64, embed_dims=32, num_heads=4,\n'
+        f'    feedforward_channels=64, joint_regressor={body["j_regressor_h36m"]!r},\n'
+        f'    body_model=dict(type="GenderedSMPL", model_path={body["model_dir"]!r}),\n'
+        f'    mesh_tokenizer=dict(connection_dir={str(root / "connections")!r},\n'
+        f'                        num_vertices={count}, num_codes=16, init_cfg=None)))\n'
+        f'visualizer = dict(faces={body["model_dir"]!r})\n')
+    return config
+
+
+@pytest.fixture(scope='module')
+def tiny_model(tiny_config):
     torch.manual_seed(0)
-    return MODELS.build(cfg.model)
+    return MODELS.build(Config.fromfile(str(tiny_config)).model)
 
 
 def _samples(rng, num: int):
@@ -193,3 +202,49 @@ def test_learns_a_handful_of_samples(tiny_model):
     # the frozen tokenizer did not move
     assert not any(p.requires_grad for p in head.mesh_tokenizer.parameters())
     assert not head.mesh_tokenizer.training
+
+
+def test_converter_tool_round_trip_with_key_check(reference_data_dir, tmp_path, run_script,
+                                                   monkeypatch):
+    generator = torch.Generator().manual_seed(0)
+
+    def random_file(name: str, prefix: str = '') -> dict:
+        state = {prefix + k: (torch.tril(torch.ones(s)) if k.endswith('attn.mask')
+                              else torch.randn(s, generator=generator) if s else torch.tensor(0))
+                 for k, s in _reference_layout(reference_data_dir, name).items()}
+        torch.save({'model': state}, tmp_path / f'{name}.pth')
+        return state
+
+    regressor = random_file('vqhps_resnet50', prefix='module.')
+    mesh_vqvae = random_file('mesh_vqvae_medium')
+    for key in mesh_vqvae:  # one autoencoder shared by both halves, as the reference saves it
+        if key.startswith('decoder.model.'):
+            mesh_vqvae[key] = mesh_vqvae['encoder.model.' + key[len('decoder.model.'):]]
+    torch.save({'model': mesh_vqvae}, tmp_path / 'mesh_vqvae_medium.pth')
+    tool = REPO / 'tools' / 'model_converters' / 'vqhps_to_plugin.py'
+    monkeypatch.chdir(tmp_path)  # no connection files here: found by --cfg-options
+    status, err, out = run_script(
+        tool, tmp_path / 'vqhps_resnet50.pth', tmp_path / 'plugin.pth', '--mesh-vqvae',
+        tmp_path / 'mesh_vqvae_medium.pth', '--config', CONFIG, '--cfg-options',
+        f'model.head.mesh_tokenizer.connection_dir={reference_data_dir}/mesh_vqvae_connections')
+    assert status == 0, (err, out)
+    for kind in ('missing keys', 'unexpected keys', 'shape mismatches'):
+        assert f'{kind} (' in out and '): 0' in out.split(kind)[1].split('\n')[0]
+    status, _, out = run_script(tool, tmp_path / 'plugin.pth', tmp_path / 'back.pth',
+                                '--reverse', '--mesh-vqvae-out', tmp_path / 'back_vq.pth')
+    assert status == 0, out
+    back = torch.load(tmp_path / 'back.pth', weights_only=True)['model']
+    assert set(back) == {k[len('module.'):] for k in regressor}
+    assert all(torch.equal(back[k[len('module.'):]], v) for k, v in regressor.items())
+    back_vq = torch.load(tmp_path / 'back_vq.pth', weights_only=True)['model']
+    assert all(torch.equal(back_vq[k], v) for k, v in mesh_vqvae.items())
+
+
+def test_inference_api_runs_a_vqhps_config(tiny_config):
+    from postometro_mm.apis import inference_mesh, init_model
+    model = init_model(str(tiny_config), None, device='cpu')
+    assert model.head.has_init_pose  # its body model is an inference input, so it is kept
+    image = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    pred = inference_mesh(model, image, bboxes=[[40, 20, 200, 230]])[0].pred_instances
+    assert pred.vertices.shape == (1, model.head.mesh_tokenizer.num_vertices, 3)
+    assert pred.keypoints.shape == (1, 14, 2) and pred.token_indices.shape == (1, 20)
