@@ -1,8 +1,10 @@
 # VQ-HPS with ResNet-50 backbones on 224x224 crops, trained on the plugin's mixed 3D/2D set
-# (configs/_base_/datasets/mesh_mixed_train.py, with the reference's augmentation: scale,
-# rotation, flip, pixel noise; the reference trains on BEDLAM's CLIFF npz of COCO, MPII, H36M
-# and MPI-INF-3DHP), validated and tested on 3DPW-TEST with MeshMetric (protocol B is VQ-HPS's).
-# Paper (protocol B, no 3DPW training), HRNet-W48: 3DPW PVE 84.8 / MPJPE 71.1 / PA-MPJPE 45.2.
+# (configs/_base_/datasets/mesh_mixed_train.py; the reference trains on BEDLAM's CLIFF npz of
+# COCO, MPII, H36M and MPI-INF-3DHP) with the plugin's augmentation (scale, rotation, flip,
+# pixel noise: the reference's geometric part; its blur / colour / occlusion augmentations are
+# not reproduced), validated and tested on 3DPW-TEST with MeshMetric (protocol B is VQ-HPS's).
+# Paper (protocol B, no 3DPW training; backbone not stated): 3DPW PVE 84.8 / MPJPE 71.1 /
+# PA-MPJPE 45.2; EMDB 112.9 / 99.9 / 65.2.
 #   mim train postometro_mm vqhps_r50_mixed-224x224.py --gpus 4 --launcher pytorch
 #   mim test postometro_mm vqhps_r50_mixed-224x224.py --checkpoint CKPT
 _base_ = [
