@@ -110,12 +110,18 @@ def init_model(config: Union[str, Path, Config],
 
 
 def mesh_faces(model: nn.Module) -> np.ndarray:
-    """Faces (F, 3) int64 of the predicted (finest) mesh: the head's mesh sampler, level 0."""
-    sampler = getattr(getattr(model, 'head', None), 'mesh_sampler', None)
-    if sampler is None:
-        raise AttributeError(f'{type(model).__name__}.head has no mesh_sampler: not a mesh '
-                             'estimator (expected e.g. PostoMETROHead)')
-    return np.asarray(sampler.faces(0), dtype=np.int64)
+    """Faces (F, 3) int64 of the predicted (finest) mesh: level 0 of the head's mesh sampler
+    (PostoMETRO, FastMETRO), else the faces of the head's body model (VQ-HPS)."""
+    head = getattr(model, 'head', None)
+    sampler = getattr(head, 'mesh_sampler', None)
+    if sampler is not None:
+        return np.asarray(sampler.faces(0), dtype=np.int64)
+    body_model = getattr(head, 'body_model', None)
+    if body_model is not None:
+        return np.asarray(body_model.faces, dtype=np.int64)
+    raise AttributeError(f'{type(model).__name__}.head has neither a mesh_sampler nor a '
+                         'body_model: not a mesh estimator (expected e.g. PostoMETROHead or '
+                         'VQHPSHead)')
 
 
 # ---------------------------------------------------------------------------- pipeline

@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 REAL_CONFIGS = {
     'fastmetro-s': REPO / 'configs' / 'postometro' / 'fastmetro-s_r50_mixed-256x256.py',
     'postometro-s': REPO / 'configs' / 'postometro' / 'postometro-s_r50_mixed-256x256.py',
+    'vqhps': REPO / 'configs' / 'vqhps' / 'vqhps_r50_mixed-224x224.py',
 }
 INPUT_SIZE = 64
 TRAIN_BATCH_SIZE = 2
@@ -47,6 +48,28 @@ def _small_crops(pipeline: list) -> list:
             for t in pipeline]
 
 
+def _tiny_vqhps_model(out_dir: Path, body: Dict[str, Any]) -> Dict[str, Any]:
+    """VQ-HPS with the tiny ResNet-18 for both backbones, a 32-wide transformer and a random
+    frozen Mesh-VQ-VAE of 20 tokens x 16 codes on a hierarchy of the body's mesh."""
+    import numpy as np
+
+    from postometro_mm.body_models.connection_hierarchy import write_connection_hierarchy
+    from postometro_mm.body_models.smpl_io import load_smpl_model_file
+    count = body['num_vertices'][0]
+    faces = np.asarray(load_smpl_model_file(body['smpl_paths']['neutral'])['f'], np.int64)
+    connections = out_dir / 'connections'
+    write_connection_hierarchy(faces, (count, 300, 80, 20), str(connections))
+    channels = TINY_HEAD['in_channels']
+    return dict(
+        backbone=TINY_BACKBONE, rotation_backbone=TINY_BACKBONE,
+        head=dict(in_channels=channels, rot_in_channels=channels, embed_dims=32, num_heads=4,
+                  feedforward_channels=64, rot_hidden_channels=64,
+                  joint_regressor=body['j_regressor_h36m'],
+                  body_model=dict(model_path=body['model_dir']),
+                  mesh_tokenizer=dict(connection_dir=str(connections), num_vertices=count,
+                                      num_codes=16, init_cfg=None)))
+
+
 def write_tiny_config(out_dir: Path, variant: str, body: Dict[str, Any],
                       world: Dict[str, Any]) -> Path:
     """Write ``tiny_<variant>.py`` into ``out_dir`` and return its path.
@@ -58,12 +81,15 @@ def write_tiny_config(out_dir: Path, variant: str, body: Dict[str, Any],
         world: the result of ``postometro_mm.quickstart.generate_world``.
     """
     real = Config.fromfile(str(REAL_CONFIGS[variant])).to_dict()
-    model: Dict[str, Any] = dict(
-        backbone=TINY_BACKBONE,
-        head=dict(TINY_HEAD,
-                  mesh_sampler=dict(filename=body['mesh_downsampling']),
-                  joint_regressor=body['j_regressor_h36m'],
-                  body_model=dict(model_path=body['model_dir'])))
+    if variant == 'vqhps':
+        model = _tiny_vqhps_model(out_dir, body)
+    else:
+        model = dict(
+            backbone=TINY_BACKBONE,
+            head=dict(TINY_HEAD,
+                      mesh_sampler=dict(filename=body['mesh_downsampling']),
+                      joint_regressor=body['j_regressor_h36m'],
+                      body_model=dict(model_path=body['model_dir'])))
     if real['model'].get('pose_tokenizer') is not None:
         model.update(pose_tokenizer=TINY_POSE_TOKENIZER, neck=TINY_NECK)
     train, test = world['splits']['train'], world['splits']['test']
