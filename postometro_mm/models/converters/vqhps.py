@@ -1,11 +1,13 @@
 """Released VQ-HPS checkpoints (``{'model': state_dict}`` of the mesh regressor, plus the
 separate Mesh-VQ-VAE checkpoint) <-> :class:`VQHPSEstimator`.
 
-Regressor keys (ResNet-50 variant):
+Regressor keys:
 
-- ``backbone_pose.<i>.*`` / ``backbone_rot.<i>.*``: torchvision ResNet-50 children as a
-  Sequential (0 conv1, 1 bn1, 4-7 layer1-4) -> ``backbone.*`` / ``rotation_backbone.*`` of
-  mmpose's ResNet (same names below the top level);
+- ``backbone_pose.*`` / ``backbone_rot.*`` -> ``backbone.*`` / ``rotation_backbone.*``.
+  ResNet-50: torchvision's children as a Sequential (0 conv1, 1 bn1, 4-7 layer1-4), renamed to
+  mmpose's ResNet (same names below). HRNet-W48: the pose HRNet's names, which
+  :class:`HRNetDownsampled` keeps (``downsample_stage_{1,2,3}`` included); its unused heatmap
+  conv ``final_layer`` has no counterpart;
 - ``transformer.{encoder,decoder}.*`` -> ``head.transformer.*`` (same names);
 - ``transformer.dec_head.*`` -> ``head.token_classifier.*``; its stored causal mask
   (``...attn.mask``, a lower-triangular matrix of ones) is checked and dropped: the plugin
@@ -13,14 +15,15 @@ Regressor keys (ResNet-50 variant):
 - ``mesh_token_embed``, ``conv_1x1``, ``fc1``, ``fc2``, ``rot_predictor``, ``cam_predictor``,
   ``indices_regressor`` -> ``head.<same>``.
 
-A DDP ``module.`` prefix is stripped; keys of the retired ``rotcam_feat`` module (which the
-reference's own loader drops) are dropped and reported. The Mesh-VQ-VAE's tensors go to
-``head.mesh_tokenizer.*`` (:func:`mesh_vqvae_official_to_plugin`), so one plugin checkpoint
-holds the whole model. The HRNet-W48 variant's backbones are not mapped yet.
+A DDP ``module.`` prefix is stripped. Keys without a counterpart (``final_layer`` and the
+retired ``rotcam_feat`` module, which the reference's own loader drops) are returned as
+*unmapped*: the CLI keeps them in the converted file so that ``--reverse`` restores the released
+state dict exactly. The Mesh-VQ-VAE's tensors go to ``head.mesh_tokenizer.*``
+(:func:`mesh_vqvae_official_to_plugin`), so one plugin checkpoint holds the whole model.
 """
 import re
 from collections import OrderedDict
-from typing import List, Mapping, Optional, Tuple
+from typing import Mapping, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -39,31 +42,33 @@ TOKENIZER_PREFIX = 'head.mesh_tokenizer.'
 
 def _backbone_key(key: str) -> str:
     official, child, rest = key.split('.', 2)
-    if child not in _RESNET_CHILDREN:
-        raise ValueError(f'VQ-HPS state dict: "{key}" is not a ResNet-50 backbone key (the '
-                         'HRNet-W48 variant is not supported by this converter yet)')
-    return f'{_BACKBONES[official]}.{_RESNET_CHILDREN[child]}.{rest}'
+    return f'{_BACKBONES[official]}.{_RESNET_CHILDREN.get(child, child)}.{rest}'
+
+
+def _is_unmapped(key: str) -> bool:
+    parts = key.split('.')
+    return 'rotcam_feat' in parts or (parts[0] in _BACKBONES and parts[1] == 'final_layer')
 
 
 def vqhps_official_to_plugin(state_dict: Mapping[str, Tensor],
                              mesh_vqvae_state_dict: Optional[Mapping[str, Tensor]] = None
-                             ) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
+                             ) -> Tuple['OrderedDict[str, Tensor]', 'OrderedDict[str, Tensor]']:
     """Convert a released VQ-HPS regressor state dict (and optionally the released Mesh-VQ-VAE
     state dict) to the :class:`VQHPSEstimator` layout.
 
     Returns:
-        tuple: the converted state dict and the dropped ``rotcam_feat`` keys.
+        tuple: the converted state dict and the unmapped entries (released names).
 
     Raises:
         ValueError: an unknown key, or a stored causal mask that is not lower-triangular ones.
     """
     converted: 'OrderedDict[str, Tensor]' = OrderedDict()
-    dropped: List[str] = []
+    unmapped: 'OrderedDict[str, Tensor]' = OrderedDict()
     for key, value in state_dict.items():
         key = key[len('module.'):] if key.startswith('module.') else key
         top = key.split('.', 1)[0]
-        if 'rotcam_feat' in key:
-            dropped.append(key)
+        if _is_unmapped(key):
+            unmapped[key] = value
         elif top in _BACKBONES:
             converted[_backbone_key(key)] = value
         elif _MASK_KEY.match(key):
@@ -80,25 +85,30 @@ def vqhps_official_to_plugin(state_dict: Mapping[str, Tensor],
     if mesh_vqvae_state_dict is not None:
         for key, value in mesh_vqvae_official_to_plugin(mesh_vqvae_state_dict).items():
             converted[TOKENIZER_PREFIX + key] = value
-    return converted, dropped
+    return converted, unmapped
 
 
-def vqhps_plugin_to_official(state_dict: Mapping[str, Tensor]
+def vqhps_plugin_to_official(state_dict: Mapping[str, Tensor],
+                             unmapped: Optional[Mapping[str, Tensor]] = None
                              ) -> Tuple['OrderedDict[str, Tensor]', 'OrderedDict[str, Tensor]']:
     """Inverse of :func:`vqhps_official_to_plugin`: (regressor state dict in the released
-    layout, causal masks included; released Mesh-VQ-VAE state dict, empty when the plugin
-    state dict holds no tokenizer)."""
+    layout, causal masks and the ``unmapped`` entries included; released Mesh-VQ-VAE state
+    dict, empty when the plugin state dict holds no tokenizer)."""
     children = {v: k for k, v in _RESNET_CHILDREN.items()}
     backbones = {v: k for k, v in _BACKBONES.items()}
     regressor: 'OrderedDict[str, Tensor]' = OrderedDict()
     tokenizer: 'OrderedDict[str, Tensor]' = OrderedDict()
+    # HRNet backbones keep their names; ResNet-50 ones become torchvision child indices
+    hrnet = {key.split('.', 1)[0] for key in state_dict
+             if key.split('.', 1)[0] in backbones and key.split('.')[1] == 'transition1'}
     for key, value in state_dict.items():
         top, rest = key.split('.', 1)
         if key.startswith(TOKENIZER_PREFIX):
             tokenizer[key[len(TOKENIZER_PREFIX):]] = value
         elif top in backbones:
             child, tail = rest.split('.', 1)
-            regressor[f'{backbones[top]}.{children[child]}.{tail}'] = value
+            child = child if top in hrnet else children[child]
+            regressor[f'{backbones[top]}.{child}.{tail}'] = value
         elif key.startswith('head.token_classifier.'):
             tail = key[len('head.token_classifier.'):]
             regressor['transformer.dec_head.' + tail] = value
@@ -111,5 +121,6 @@ def vqhps_plugin_to_official(state_dict: Mapping[str, Tensor]
             regressor[rest] = value
         else:
             raise ValueError(f'VQHPSEstimator state dict: unknown key "{key}"')
+    regressor.update(unmapped or {})
     return regressor, (mesh_vqvae_plugin_to_official(tokenizer) if tokenizer
                        else OrderedDict())

@@ -20,6 +20,7 @@ from postometro_mm.quickstart.pose_sampling import sample_betas, sample_body_pos
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIG = REPO / 'configs' / 'vqhps' / 'vqhps_r50_mixed-224x224.py'
+HRNET_CONFIG = REPO / 'configs' / 'vqhps' / 'vqhps_hrnet-w48_mixed-224x224.py'
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -36,8 +37,8 @@ def _reference_layout(reference_data_dir, name: str) -> dict:
     return layout
 
 
-def _layout_only_model(reference_data_dir, autoregressive: bool):
-    cfg = Config.fromfile(str(CONFIG))
+def _layout_only_model(reference_data_dir, config: Path, autoregressive: bool):
+    cfg = Config.fromfile(str(config))
     head = cfg.model.head
     head.update(autoregressive=autoregressive, joint_regressor=None, body_model=None)
     head.mesh_tokenizer.update(
@@ -48,15 +49,28 @@ def _layout_only_model(reference_data_dir, autoregressive: bool):
         return MODELS.build(cfg.model)
 
 
-@pytest.mark.parametrize('autoregressive, name', [(True, 'vqhps_resnet50'),
-                                                  (False, 'vqhps_resnet50_autoregFalse')])
-def test_released_layouts_load_and_convert_back(reference_data_dir, autoregressive, name):
+@pytest.mark.parametrize('config, autoregressive, name', [
+    (CONFIG, True, 'vqhps_resnet50'),
+    (CONFIG, False, 'vqhps_resnet50_autoregFalse'),
+    (HRNET_CONFIG, True, 'vqhps_hrnet_w48'),
+    (HRNET_CONFIG, False, 'vqhps_hrnet_w48_autoregFalse'),
+])
+def test_released_layouts_load_and_convert_back(reference_data_dir, config, autoregressive,
+                                                name):
     reference = _reference_layout(reference_data_dir, name)
-    model = _layout_only_model(reference_data_dir, autoregressive)
+    model = _layout_only_model(reference_data_dir, config, autoregressive)
     regressor, tokenizer = vqhps_plugin_to_official(model.state_dict())
-    assert {k: tuple(v.shape) for k, v in regressor.items()} == reference
+    unused = {k for k in reference if '.final_layer.' in k}  # the pose HRNet's heatmap conv
+    assert {k: tuple(v.shape) for k, v in regressor.items()} == {
+        k: s for k, s in reference.items() if k not in unused}
     assert {k: tuple(v.shape) for k, v in tokenizer.items()} == _reference_layout(
         reference_data_dir, 'mesh_vqvae_medium')
+    # the reference's parameter counts (random init), less the unused heatmap conv
+    params = sum(p.numel() for n, p in model.named_parameters()
+                 if not n.startswith('head.mesh_tokenizer.'))
+    total = {'vqhps_resnet50': 58_927_241, 'vqhps_hrnet_w48': 141_645_817}.get(name)
+    if total is not None:
+        assert params == total - 2 * (24 * 48 + 24) * (config == HRNET_CONFIG)
 
     # a released file (random values, DDP prefix, a retired rotcam_feat key) round-trips
     generator = torch.Generator().manual_seed(0)
@@ -67,15 +81,41 @@ def test_released_layouts_load_and_convert_back(reference_data_dir, autoregressi
     mesh_vqvae = mesh_vqvae_plugin_to_official(
         {k[len('head.mesh_tokenizer.'):]: torch.randn(v.shape, generator=generator)
          for k, v in model.state_dict().items() if k.startswith('head.mesh_tokenizer.')})
-    plugin, dropped = vqhps_official_to_plugin(released, mesh_vqvae)
-    assert dropped == ['rotcam_feat.weight']
+    plugin, unmapped = vqhps_official_to_plugin(released, mesh_vqvae)
+    assert set(unmapped) == unused - {k for k in unused if 'num_batches' in k} | {
+        'rotcam_feat.weight'}
     expected = {k for k in model.state_dict() if not k.endswith('num_batches_tracked')}
     assert set(plugin) == expected
-    back, back_tokenizer = vqhps_plugin_to_official(plugin)
-    assert set(back) == {k[len('module.'):] for k in released} - {'rotcam_feat.weight'}
-    assert all(torch.equal(back[k[len('module.'):]], v) for k, v in released.items()
-               if 'rotcam' not in k)
+    back, back_tokenizer = vqhps_plugin_to_official(plugin, unmapped)
+    assert set(back) == {k[len('module.'):] for k in released}
+    assert all(torch.equal(back[k[len('module.'):]], v) for k, v in released.items())
     assert all(torch.equal(back_tokenizer[k], v) for k, v in mesh_vqvae.items())
+
+
+def test_hrnet_downsampled_concatenates_every_branch_at_stride_32():
+    from mmpose.models.backbones import HRNet
+    extra = dict(
+        stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(1, ),
+                    num_channels=(8, )),
+        stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(1, 1),
+                    num_channels=(4, 8)),
+        stage3=dict(num_modules=1, num_branches=3, block='BASIC', num_blocks=(1, 1, 1),
+                    num_channels=(4, 8, 16)),
+        stage4=dict(num_modules=1, num_branches=4, block='BASIC', num_blocks=(1, 1, 1, 1),
+                    num_channels=(4, 8, 16, 32), multiscale_output=True))
+    torch.manual_seed(0)
+    backbone = MODELS.build(dict(type='HRNetDownsampled', extra=extra))
+    backbone.eval()  # mmpose's HRNet.train returns None
+    x = torch.randn(2, 3, 96, 64)
+    with torch.no_grad():
+        out, = backbone(x)
+        branches = HRNet.forward(backbone, x)
+    assert out.shape == (2, 4 + 8 + 16 + 32, 3, 2)
+    torch.testing.assert_close(out[:, -32:], branches[-1], rtol=0, atol=0)
+    assert len(backbone.downsample_stage_1) == 9 and len(backbone.downsample_stage_3) == 3
+    with pytest.raises(ValueError, match='multiscale_output'):
+        MODELS.build(dict(type='HRNetDownsampled', extra=dict(
+            extra, stage4=dict(extra['stage4'], multiscale_output=False))))
 
 
 def test_bad_released_keys_are_named():
@@ -84,8 +124,8 @@ def test_bad_released_keys_are_named():
     with pytest.raises(ValueError, match='not a causal'):
         vqhps_official_to_plugin(
             {'transformer.dec_head.blocks.0.attn.mask': torch.ones(1, 1, 4, 4)})
-    with pytest.raises(ValueError, match='HRNet-W48 variant'):
-        vqhps_official_to_plugin({'backbone_pose.stage4.0.weight': torch.zeros(1)})
+    with pytest.raises(ValueError, match='unknown key "smpl_head.weight"'):
+        vqhps_official_to_plugin({'module.smpl_head.weight': torch.zeros(1)})
 
 
 # ---------------------------------------------------------------------- tiny model
