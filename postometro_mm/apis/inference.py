@@ -62,7 +62,8 @@ def init_model(config: Union[str, Path, Config],
     any missing, unexpected or differently shaped parameter raises
     :class:`CheckpointMismatchError` listing them (a mesh model with silently random layers
     gives plausible-looking nonsense), and that the head's training-only ``body_model`` (SMPL
-    for ground-truth meshes; its arrays are never in checkpoints) is not built. The model gets
+    for ground-truth meshes; its arrays are never in checkpoints) is not built, unless the head
+    also reads it at inference (VQ-HPS: the rest pose of its rotation branch). The model gets
     ``cfg`` (the config), ``dataset_meta`` (from the checkpoint's meta when present) and
     ``inference_pipeline`` (see :func:`build_inference_pipeline`) attributes and is in eval
     mode.
