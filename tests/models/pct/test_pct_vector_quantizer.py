@@ -111,3 +111,30 @@ def test_all_reduce_only_with_process_group(monkeypatch):
     doubled(torch.cat([x, x]))
     torch.testing.assert_close(synced.codebook, doubled.codebook)
     torch.testing.assert_close(synced.ema_cluster_size, doubled.ema_cluster_size)
+
+
+def _restart_on_two_processes(rank: int, init_file: str, out_dir: str) -> None:
+    import torch.distributed as dist
+    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank, world_size=2)
+    try:
+        torch.manual_seed(rank)  # each process would draw other fresh codes on its own
+        vq = _hand_made_quantizer().train()
+        vq.dead_code_threshold = 0.8
+        batch = torch.tensor([[1., 1.], [9., 1.]]) + rank  # different data per process
+        vq(batch)
+        torch.save({k: v.clone() for k, v in vq.state_dict().items()},
+                   f'{out_dir}/rank{rank}.pth')
+    finally:
+        dist.destroy_process_group()
+
+
+def test_restarted_codes_are_the_same_on_every_process(tmp_path):
+    import torch.multiprocessing as mp
+    mp.spawn(_restart_on_two_processes, args=(str(tmp_path / 'init'), str(tmp_path)),
+             nprocs=2, join=True)
+    states = [torch.load(tmp_path / f'rank{r}.pth', weights_only=True) for r in range(2)]
+    for key in states[0]:
+        assert torch.equal(states[0][key], states[1][key]), key
+    # code 2 got no vector on either process, so it restarted on a vector of process 0
+    rank0_batch = torch.tensor([[1., 1.], [9., 1.]])
+    assert any(torch.equal(states[0]['codebook'][2], row) for row in rank0_batch)
