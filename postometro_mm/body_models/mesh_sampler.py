@@ -144,6 +144,23 @@ def _to_torch_sparse(matrix: sp.spmatrix) -> Tensor:
     return torch.sparse_coo_tensor(indices, values, coo.shape, check_invariants=True).coalesce()
 
 
+def _row_gather_table(matrix: sp.spmatrix) -> Tuple[Tensor, Tensor]:
+    """The non-zeros of each row of ``matrix`` (V_out, V_in) as a gather table: column
+    indices (V_out, K) int64 and values (V_out, K) float32, K the longest row, shorter rows
+    padded with column 0 and value 0. ``out[r] = sum_k values[r, k] * x[indices[r, k]]``."""
+    csr = sp.csr_matrix(matrix)
+    csr.sort_indices()
+    counts = np.diff(csr.indptr)
+    width = max(int(counts.max()) if len(counts) else 0, 1)
+    indices = np.zeros((csr.shape[0], width), np.int64)
+    values = np.zeros((csr.shape[0], width), np.float32)
+    slots = np.arange(len(csr.indices)) - np.repeat(csr.indptr[:-1], counts)
+    rows = np.repeat(np.arange(csr.shape[0]), counts)
+    indices[rows, slots] = csr.indices
+    values[rows, slots] = csr.data
+    return torch.from_numpy(indices), torch.from_numpy(values)
+
+
 def row_normalized_adjacency(adjacency: sp.spmatrix) -> sp.coo_matrix:
     """Row-normalised ``A + I`` (METRO's ``adjmat_sparse`` with one-hop neighbourhoods).
 
@@ -170,7 +187,11 @@ class MeshSampler(nn.Module):
         allow_pickle (bool): permit reading the legacy pickled layout. Default: False.
 
     The sampling matrices are non-persistent sparse buffers ``down_{k}`` (V_{k+1}, V_k) and
-    ``up_{k}`` (V_k, V_{k+1}): they follow ``.to(device)`` and stay out of checkpoints.
+    ``up_{k}`` (V_k, V_{k+1}): they follow ``.to(device)`` and stay out of checkpoints. Each
+    also has a gather-table form (``<name>_index``, ``<name>_weight``, see
+    :func:`_row_gather_table`), used instead of the sparse product while the model is traced
+    for ONNX export (ONNX has no sparse tensors); eager outputs always come from the sparse
+    product.
     """
 
     def __init__(self, filename: str, allow_pickle: bool = False) -> None:
@@ -178,8 +199,11 @@ class MeshSampler(nn.Module):
         self.filename = os.fspath(filename)
         self._matrices = read_mesh_sampler_file(self.filename, allow_pickle)
         for k, (up, down) in enumerate(zip(self._matrices['U'], self._matrices['D'])):
-            self.register_buffer(f'down_{k}', _to_torch_sparse(down), persistent=False)
-            self.register_buffer(f'up_{k}', _to_torch_sparse(up), persistent=False)
+            for name, matrix in ((f'down_{k}', down), (f'up_{k}', up)):
+                self.register_buffer(name, _to_torch_sparse(matrix), persistent=False)
+                index, weight = _row_gather_table(matrix)
+                self.register_buffer(f'{name}_index', index, persistent=False)
+                self.register_buffer(f'{name}_weight', weight, persistent=False)
 
     @property
     def num_levels(self) -> int:
@@ -201,12 +225,19 @@ class MeshSampler(nn.Module):
                              f'{self.num_vertices}')
         return level % self.num_levels
 
-    def _sparse_chain(self, x: Tensor, matrices: Sequence[Tensor], expected: int) -> Tensor:
+    def _sparse_chain(self, x: Tensor, names: Sequence[str], expected: int) -> Tensor:
+        """Apply the matrices ``names`` in order to (B, V, C) features."""
         if x.dim() != 3 or x.shape[1] != expected:
             raise ValueError(f'expected (B, {expected}, C) vertex features, got {tuple(x.shape)}')
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            for name in names:
+                weight = getattr(self, f'{name}_weight').to(x.dtype)
+                x = (x[:, getattr(self, f'{name}_index')] * weight[None, :, :, None]).sum(2)
+            return x
         batch, _, channels = x.shape
         flat = x.transpose(0, 1).reshape(expected, batch * channels)
-        for matrix in matrices:
+        for name in names:
+            matrix = getattr(self, name)
             flat = torch.sparse.mm(matrix, flat.to(matrix.dtype))
         return flat.reshape(-1, batch, channels).transpose(0, 1).to(x.dtype)
 
@@ -226,8 +257,8 @@ class MeshSampler(nn.Module):
         if stop <= start:
             raise ValueError(f'downsample needs to_level > from_level, got {from_level} -> '
                              f'{to_level}')
-        matrices = [getattr(self, f'down_{k}') for k in range(start, stop)]
-        return self._sparse_chain(x, matrices, self.num_vertices[start])
+        return self._sparse_chain(x, [f'down_{k}' for k in range(start, stop)],
+                                  self.num_vertices[start])
 
     def upsample(self, x: Tensor, from_level: int = -1, to_level: int = 0) -> Tensor:
         """Upsample vertex features.
@@ -244,8 +275,8 @@ class MeshSampler(nn.Module):
         if stop >= start:
             raise ValueError(f'upsample needs to_level < from_level, got {from_level} -> '
                              f'{to_level}')
-        matrices = [getattr(self, f'up_{k}') for k in range(start - 1, stop - 1, -1)]
-        return self._sparse_chain(x, matrices, self.num_vertices[start])
+        return self._sparse_chain(x, [f'up_{k}' for k in range(start - 1, stop - 1, -1)],
+                                  self.num_vertices[start])
 
     def adjacency(self, level: int = -1) -> Tensor:
         """Row-normalised ``A + I`` of a level as a (V, V) float32 sparse COO tensor."""

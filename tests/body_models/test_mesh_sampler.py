@@ -111,9 +111,26 @@ def test_down_and_upsampling_match_scipy(real_sampler):
 def test_matrices_are_non_persistent_buffers(real_sampler):
     assert real_sampler.state_dict() == {}
     names = {name for name, _ in real_sampler.named_buffers()}
-    assert names == {'down_0', 'down_1', 'up_0', 'up_1'}
+    matrices = {'down_0', 'down_1', 'up_0', 'up_1'}
+    assert names == matrices | {f'{m}_{t}' for m in matrices for t in ('index', 'weight')}
     moved = real_sampler.to(torch.float32)  # .to() keeps working on sparse buffers
     assert moved.down_0.is_sparse
+
+
+def test_traced_sampling_uses_gather_tables_with_the_same_result(real_sampler):
+    """ONNX has no sparse tensors: under tracing the rows' gather tables replace the sparse
+    products, with the same numbers (float32 sums in another order)."""
+    x = torch.randn(2, 431, 3)
+    eager = real_sampler.upsample(x, from_level=2, to_level=0)
+    traced = torch.jit.trace(lambda v: real_sampler.upsample(v, from_level=2, to_level=0), x)
+    torch.testing.assert_close(traced(x), eager, rtol=0, atol=1e-6)
+    fine = torch.randn(3, 6890, 3)
+    traced = torch.jit.trace(lambda v: real_sampler.downsample(v), fine)
+    torch.testing.assert_close(traced(fine), real_sampler.downsample(fine), rtol=0, atol=1e-6)
+    dense = real_sampler.up_0.to_dense()
+    index, weight = real_sampler.up_0_index, real_sampler.up_0_weight
+    rebuilt = torch.zeros_like(dense).scatter_add_(1, index, weight)
+    assert torch.equal(rebuilt, dense)
 
 
 def test_pickle_free_round_trip(tmp_path, real_sampler):

@@ -1,0 +1,60 @@
+"""tools/deployment/pytorch2onnx.py on the tiny PostoMETRO (tiny PCT tokens) and FastMETRO: the
+exported graph, run by ONNX Runtime at several batch sizes, gives PyTorch's outputs."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from mmpose.registry import MODELS
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL = REPO / 'tools' / 'deployment' / 'pytorch2onnx.py'
+sys.path.insert(0, str(REPO / 'tests' / 'apis'))
+from tiny_mesh_model import INPUT_SIZE, write_tiny_model  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def tiny_models(synthetic_body_model, tmp_path_factory):
+    out = tmp_path_factory.mktemp('onnx_models')
+    postometro = write_tiny_model(synthetic_body_model, str(out))
+    cfg = Config.fromfile(postometro[0])
+    cfg.model.update(pose_token_source='none', pose_tokenizer=None, neck=None)
+    cfg.model.head.with_pose_tokens = False
+    config = out / 'tiny_fastmetro.py'
+    cfg.dump(str(config))
+    torch.manual_seed(1)
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        model = MODELS.build(cfg.model)
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), out / 'tiny_fastmetro.pth')
+    return dict(postometro=postometro, fastmetro=(str(config), str(out / 'tiny_fastmetro.pth')))
+
+
+@pytest.mark.parametrize('variant', ['postometro', 'fastmetro'])
+def test_exported_graph_gives_pytorch_outputs(tiny_models, variant, tmp_path, run_script):
+    import onnxruntime
+    from postometro_mm.apis import init_model
+    config, checkpoint = tiny_models[variant]
+    out = tmp_path / f'{variant}.onnx'
+    status, err, stdout = run_script(TOOL, config, checkpoint, out, '--check-batches', 1, 4)
+    assert status == 0, (err, stdout)
+    assert 'batch 4: max |ONNX Runtime - PyTorch|' in stdout
+
+    # independently: the model on normalised RGB crops vs the graph on raw BGR crops
+    model = init_model(config, checkpoint, device='cpu')
+    crops = np.random.default_rng(3).uniform(0, 255, (5, 3, *INPUT_SIZE)).astype(np.float32)
+    mean = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
+    std = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        expected = model((torch.from_numpy(crops)[:, [2, 1, 0]] - mean) / std, mode='tensor')
+    session = onnxruntime.InferenceSession(str(out), providers=['CPUExecutionProvider'])
+    vertices, joints, camera = session.run(None, {'crops': crops})
+    np.testing.assert_allclose(vertices, expected['pred_vertices'].numpy(), rtol=0, atol=1e-4)
+    np.testing.assert_allclose(joints, expected['pred_joints'].numpy(), rtol=0, atol=1e-4)
+    np.testing.assert_allclose(camera, expected['pred_cam'].numpy(), rtol=0, atol=1e-4)
+
+    status, err, _ = run_script(TOOL, config, checkpoint, out)
+    assert status == 1 and 'pass --force' in err

@@ -1,0 +1,82 @@
+"""Export a PostoMETRO / FastMETRO config + checkpoint to ONNX and check it against PyTorch.
+
+    python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT OUT.onnx [--opset 17]
+        [--check-batches 1 3] [--tolerance 1e-4] [--cfg-options K=V ...] [--unsafe-load]
+        [--force]
+
+The graph takes raw crops (B, 3, H, W) float32, BGR 0-255, H x W the config's crop size, and
+returns ``vertices`` (B, V, 3), ``joints`` (B, 14, 3) and ``camera`` (B, 3); the batch axis is
+dynamic (see ``postometro_mm/apis/onnx_export.py``). After export, ONNX Runtime runs it on
+random crops at each ``--check-batches`` size; the largest difference to PyTorch per output is
+printed, and a difference above ``--tolerance`` exits 1 (the file is kept for inspection). The
+export goes to a temporary file beside OUT, renamed when complete; an existing OUT needs
+``--force``.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import tempfile
+
+import numpy as np
+from mmengine.config import DictAction
+
+from postometro_mm.apis import init_model
+from postometro_mm.apis.onnx_export import export_onnx, onnxruntime_outputs, pytorch_outputs
+from postometro_mm.utils.cli import refuse_overwrite, run_cli
+
+
+def crop_size(model) -> tuple:
+    """(H, W) of the crop transform of the model's inference pipeline."""
+    for step in model.cfg.test_dataloader.dataset.pipeline:
+        if 'input_size' in step:
+            width, height = step['input_size']
+            return int(height), int(width)
+    raise KeyError('the config\'s test pipeline has no transform with input_size (the crop)')
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('out', help='output .onnx file')
+    parser.add_argument('--opset', type=int, default=17)
+    parser.add_argument('--check-batches', type=int, nargs='+', default=[1, 3])
+    parser.add_argument('--tolerance', type=float, default=1e-4)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='unpickle the checkpoint in full (trusted files only)')
+    parser.add_argument('--force', action='store_true', help='overwrite OUT')
+    args = parser.parse_args(argv)
+    refuse_overwrite(args.out, args.force)
+    model = init_model(args.config, args.checkpoint, device='cpu', cfg_options=args.cfg_options,
+                       unsafe_load=args.unsafe_load)
+    size = crop_size(model)
+    folder = osp.dirname(osp.abspath(args.out))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.export.', suffix='.onnx', dir=folder)
+    os.close(fd)
+    try:
+        export_onnx(model, tmp, size, opset=args.opset)
+        os.replace(tmp, args.out)
+    finally:
+        if osp.exists(tmp):
+            os.unlink(tmp)
+    print(f'wrote {args.out} (opset {args.opset}, crops {size[0]}x{size[1]}, dynamic batch)')
+    worst = 0.0
+    rng = np.random.default_rng(0)
+    for batch in args.check_batches:
+        crops = rng.uniform(0, 255, (batch, 3, *size)).astype(np.float32)
+        expected, got = pytorch_outputs(model, crops), onnxruntime_outputs(args.out, crops)
+        diffs = {k: float(np.abs(expected[k] - got[k]).max()) for k in expected}
+        worst = max(worst, *diffs.values())
+        print(f'batch {batch}: max |ONNX Runtime - PyTorch| ' +
+              ', '.join(f'{k} {v:.2e}' for k, v in diffs.items()))
+    if worst > args.tolerance:
+        print(f'check failed: {worst:.2e} > --tolerance {args.tolerance:g}')
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(run_cli(main, 'pytorch2onnx'))
