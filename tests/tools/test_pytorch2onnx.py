@@ -39,9 +39,15 @@ def test_exported_graph_gives_pytorch_outputs(tiny_models, variant, tmp_path, ru
     from postometro_mm.apis import init_model
     config, checkpoint = tiny_models[variant]
     out = tmp_path / f'{variant}.onnx'
-    status, err, stdout = run_script(TOOL, config, checkpoint, out, '--check-batches', 1, 4)
+    int8 = tmp_path / f'{variant}_int8.onnx'
+    status, err, stdout = run_script(TOOL, config, checkpoint, out, '--check-batches', 1, 4,
+                                     '--int8', int8)
     assert status == 0, (err, stdout)
     assert 'batch 4: max |ONNX Runtime - PyTorch|' in stdout
+    assert f'wrote {int8} (int8 MatMul / Gemm weights): vertices move by' in stdout
+    import onnx
+    quantized_ops = {node.op_type for node in onnx.load(str(int8)).graph.node}
+    assert 'MatMulInteger' in quantized_ops or 'DynamicQuantizeMatMul' in quantized_ops
 
     # independently: the model on normalised RGB crops vs the graph on raw BGR crops
     model = init_model(config, checkpoint, device='cpu')
