@@ -20,7 +20,7 @@ import numpy as np
 from .restricted_pickle import ARRAY_GLOBALS, restricted_load
 
 
-def _plain_file_mode() -> int:
+def plain_file_mode() -> int:
     """The mode ``open(path, 'w')`` gives a new file: 0666 less the process's umask."""
     umask = os.umask(0)
     os.umask(umask)
@@ -64,7 +64,7 @@ def atomic_write_all(writes: Mapping[str, Callable[[IO[bytes]], None]],
             temporaries.append(tmp_path)
             with os.fdopen(fd, 'wb') as f:
                 write(f)
-            os.chmod(tmp_path, _plain_file_mode())  # mkstemp's files are private (0600)
+            os.chmod(tmp_path, plain_file_mode())  # mkstemp's files are private (0600)
         for tmp_path, path in zip(temporaries, paths):
             os.replace(tmp_path, path)
     except BaseException:
@@ -129,15 +129,19 @@ def _read_header(stream: IO[bytes]) -> Tuple[Tuple[int, ...], bool, np.dtype]:
     raise ValueError(f'unsupported .npy format version {version}')
 
 
+def _member(archive: zipfile.ZipFile, path: str, key: str) -> str:
+    """The archive entry of member ``key``; ``KeyError`` naming the file and its members."""
+    member = f'{key}.npy'
+    if member not in archive.namelist():
+        raise KeyError(f'{path} has no member {key!r} (members: {npz_member_names(path)})')
+    return member
+
+
 def npz_member_shape(path: str, key: str) -> Tuple[int, ...]:
     """Shape of one member of an ``.npz`` archive, read from its header only (the data is not
     read, so a large motion file costs one small read)."""
     with zipfile.ZipFile(path) as archive:
-        member = f'{key}.npy'
-        if member not in archive.namelist():
-            raise KeyError(f'{path} has no member {key!r} (members: '
-                           f'{npz_member_names(path)})')
-        with archive.open(member) as stream:
+        with archive.open(_member(archive, path, key)) as stream:
             return tuple(_read_header(stream)[0])
 
 
@@ -158,10 +162,7 @@ def load_npz_member(path: str, key: str,
     """
     source = f'{path} [{key}]'
     with zipfile.ZipFile(path) as archive:
-        member = f'{key}.npy'
-        if member not in archive.namelist():
-            raise KeyError(f'{path} has no member {key!r} (members: '
-                           f'{npz_member_names(path)})')
+        member = _member(archive, path, key)
         with archive.open(member) as stream:
             _, _, dtype = _read_header(stream)
             if dtype.hasobject:

@@ -26,6 +26,7 @@ from mmengine.config import DictAction
 from postometro_mm.apis import init_model
 from postometro_mm.apis.onnx_export import (export_onnx, onnxruntime_outputs, pytorch_outputs,
                                             quantize_int8)
+from postometro_mm.body_models.npz_io import plain_file_mode
 from postometro_mm.utils.cli import refuse_overwrite, run_cli
 
 
@@ -46,6 +47,7 @@ def write_atomically(path: str, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, plain_file_mode())  # mkstemp's files are private (0600)
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):

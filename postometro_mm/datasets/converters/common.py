@@ -1,10 +1,13 @@
 """Shared pieces of the annotation converters: argument checks and column stacking."""
 import os.path as osp
+import pickle
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from postometro_mm.body_models import SMPLJ24Regressor
+from postometro_mm.body_models import DisallowedPickleError, SMPLJ24Regressor
+from postometro_mm.body_models.restricted_pickle import ARRAY_GLOBALS, restricted_load
+from ..validation import InvalidAnnotationError, require_keys
 
 
 def check_splits(splits: Sequence[str], known: Sequence[str]) -> None:
@@ -50,3 +53,31 @@ def stack_records(records: List[Dict[str, Any]],
         return {key: np.zeros((0, ) + shape, dtype=dtype)
                 for key, (shape, dtype) in empty_shapes.items()}
     return {key: np.stack([np.asarray(r[key]) for r in records]) for key in records[0]}
+
+
+def load_sequence_pickle(path: str, what: str, required_keys: Sequence[str]) -> dict:
+    """Read a dataset's per-sequence pickle (a dict) and check its top-level keys.
+
+    The allow-list admits numpy arrays and plain containers only: a crafted file cannot run
+    code (:class:`DisallowedPickleError` names it and the class).
+
+    Args:
+        path: the pickle.
+        what: what the file is, for messages (e.g. "3DPW sequence pickle").
+        required_keys: keys the dict must have.
+
+    Raises:
+        InvalidAnnotationError: the file cannot be unpickled or holds no dict.
+        KeyError: a required key is missing.
+    """
+    try:
+        with open(path, 'rb') as f:
+            data = restricted_load(f, path, ARRAY_GLOBALS)
+    except DisallowedPickleError:
+        raise
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
+        raise InvalidAnnotationError(f'{path}: cannot be read as {what} ({err})') from None
+    if not isinstance(data, dict):
+        raise InvalidAnnotationError(f'{path}: expected a dict, got {type(data).__name__}')
+    require_keys(data, required_keys, path)
+    return data

@@ -26,20 +26,19 @@ Files: ``emdb_<split>.npz`` per converted split (``emdb1``, ``emdb2``).
 """
 import glob
 import os.path as osp
-import pickle
 from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-from postometro_mm.body_models import DisallowedPickleError, SMPLJ24Regressor
+from postometro_mm.body_models import SMPLJ24Regressor
 from postometro_mm.body_models.joint_sets import SMPL38_TO_J24
 from postometro_mm.body_models.npz_io import save_npz_all
-from postometro_mm.body_models.restricted_pickle import ARRAY_GLOBALS, restricted_load
 from postometro_mm.utils.geometry import pinhole_parameters, project_points
 from ..validation import InvalidAnnotationError, check_shape, require_keys
-from .common import check_outputs_writable, check_splits, j24_regressor_or_none, stack_records
+from .common import (check_outputs_writable, check_splits, j24_regressor_or_none,
+                     load_sequence_pickle, stack_records)
 
 EMDB_SPLITS = ('emdb1', 'emdb2')
 EMDB_REQUIRED_KEYS = ('name', 'gender', 'emdb1', 'emdb2', 'n_frames', 'good_frames_mask',
@@ -55,17 +54,7 @@ EMDB_COLUMNS = dict(
 
 def load_emdb_sequence(path: str) -> dict:
     """Read one EMDB ``*_data.pkl`` and check the keys and shapes used here."""
-    try:
-        with open(path, 'rb') as f:
-            data = restricted_load(f, path, ARRAY_GLOBALS)
-    except DisallowedPickleError:
-        raise
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
-        raise InvalidAnnotationError(f'{path}: cannot be read as an EMDB sequence pickle '
-                                     f'({err})') from None
-    if not isinstance(data, dict):
-        raise InvalidAnnotationError(f'{path}: expected a dict, got {type(data).__name__}')
-    require_keys(data, EMDB_REQUIRED_KEYS, path)
+    data = load_sequence_pickle(path, 'an EMDB sequence pickle', EMDB_REQUIRED_KEYS)
     for key, keys in (('camera', ('intrinsics', 'extrinsics')),
                       ('smpl', ('poses_root', 'poses_body', 'trans', 'betas')),
                       ('bboxes', ('bboxes', 'invalid_idxs'))):

@@ -28,21 +28,20 @@ all converted splits).
 """
 import glob
 import os.path as osp
-import pickle
 from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-from postometro_mm.body_models import DisallowedPickleError, SMPLJ24Regressor
+from postometro_mm.body_models import SMPLJ24Regressor
 from postometro_mm.body_models.npz_io import save_npz_all
-from postometro_mm.body_models.restricted_pickle import ARRAY_GLOBALS, restricted_load
 from postometro_mm.utils.geometry import pinhole_parameters, project_points
 from ..keypoint_formats import OPENPOSE18_TO_COCO17, j24_from_coco17
 from ..subsets import PW3D_OCC_SEQUENCES, PW3D_PC_FRAME_RANGES, frame_range_mask, sequence_mask
-from ..validation import InvalidAnnotationError, check_shape, require_keys
-from .common import check_outputs_writable, check_splits, j24_regressor_or_none, stack_records
+from ..validation import InvalidAnnotationError, check_shape
+from .common import (check_outputs_writable, check_splits, j24_regressor_or_none,
+                     load_sequence_pickle, stack_records)
 
 PW3D_SPLITS = ('train', 'validation', 'test')
 PW3D_REQUIRED_KEYS = ('sequence', 'genders', 'poses', 'betas', 'trans', 'cam_poses',
@@ -59,19 +58,7 @@ PW3D_GENDERS = ('m', 'f')
 
 def load_pw3d_sequence(path: str) -> dict:
     """Read one official 3DPW sequence pickle and check the keys and shapes used here."""
-    try:
-        with open(path, 'rb') as f:
-            # the allow-list admits numpy arrays and plain containers only: a crafted file
-            # cannot run code (DisallowedPickleError names it and the class)
-            data = restricted_load(f, path, ARRAY_GLOBALS)
-    except DisallowedPickleError:
-        raise
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
-        raise InvalidAnnotationError(f'{path}: cannot be read as a 3DPW sequence pickle '
-                                     f'({err})') from None
-    if not isinstance(data, dict):
-        raise InvalidAnnotationError(f'{path}: expected a dict, got {type(data).__name__}')
-    require_keys(data, PW3D_REQUIRED_KEYS, path)
+    data = load_sequence_pickle(path, 'a 3DPW sequence pickle', PW3D_REQUIRED_KEYS)
     num_people = len(data['poses'])
     for key in ('genders', 'betas', 'trans', 'poses2d', 'campose_valid'):
         if len(data[key]) != num_people:
