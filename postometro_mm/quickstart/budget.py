@@ -18,15 +18,24 @@ CONFIGS = dict(
     postometro='postometro-s_r18-tiny_quickstart-128x128',
     fastmetro='fastmetro-s_r18-tiny_quickstart-128x128',
     oracle='postometro-s_r18-tiny_quickstart-128x128_gt-keypoints',
+    mesh_vqvae='mesh-vqvae_quickstart',
+    vqhps='vqhps_r18-tiny_quickstart-128x128',
 )
-#: The trainings; the two mesh models compared by the report; every trained mesh model (the
-#: two and the oracle with ground-truth keypoint tokens; equal budgets), the splits they are
+#: The trainings; the two mesh models compared by the report; those trained at equal budgets
+#: (the two and the oracle with ground-truth keypoint tokens); every trained mesh model (with
+#: VQ-HPS, which gets half their iterations to keep the quickstart's time), the splits they are
 #: evaluated on and the names of the references without an image model
 #: (postometro_mm.quickstart.baseline).
 TRAININGS = tuple(CONFIGS)
 MESH_MODELS = ('postometro', 'fastmetro')
 ORACLE = 'oracle'
-TRAINED_MESH_MODELS = (*MESH_MODELS, ORACLE)
+VQHPS = 'vqhps'
+EQUAL_BUDGET_MODELS = (*MESH_MODELS, ORACLE)
+TRAINED_MESH_MODELS = (*EQUAL_BUDGET_MODELS, VQHPS)
+#: VQ-HPS's mesh tokenizer (trained on the world's meshes, evaluated on the test split's) and
+#: the stage writing its connection hierarchy.
+MESH_AUTOENCODER = 'mesh_vqvae'
+MESH_HIERARCHY = 'mesh_hierarchy'
 EVAL_SPLITS = ('test', 'test_occluded')
 BASELINE = 'mean_mesh_baseline'
 #: The second constant reference: the mean training pose facing the camera.
@@ -47,8 +56,8 @@ class QuickstartBudget:
         name: ``'full'`` or ``'quick'``.
         num_train, num_test, num_test_occluded: world images per split.
         max_iters: training iterations per training stage (keys of :data:`CONFIGS`);
-            missing or ``None`` keeps the config's value. Every mesh model
-            (:data:`TRAINED_MESH_MODELS`) gets the same number.
+            missing or ``None`` keeps the config's value. The models of
+            :data:`EQUAL_BUDGET_MODELS` get the same number.
         num_overlays: test images per split drawn in the report.
         minutes: the time the mode is designed to take on two CPU cores.
     """
@@ -64,9 +73,9 @@ class QuickstartBudget:
         unknown = set(self.max_iters) - set(CONFIGS)
         if unknown:
             raise ValueError(f'QuickstartBudget({self.name}): unknown stages {unknown}')
-        if len({self.max_iters.get(m) for m in TRAINED_MESH_MODELS}) > 1:
+        if len({self.max_iters.get(m) for m in EQUAL_BUDGET_MODELS}) > 1:
             raise ValueError(f'QuickstartBudget({self.name}): the mesh models '
-                             f'{TRAINED_MESH_MODELS} need the same budget, got {self.max_iters}')
+                             f'{EQUAL_BUDGET_MODELS} need the same budget, got {self.max_iters}')
 
 
 BUDGETS = {
@@ -77,7 +86,7 @@ BUDGETS = {
         name='quick', num_train=600, num_test=60, num_test_occluded=60,
         max_iters=dict(resnet_heatmap=300, swinv2_heatmap=100, pct_tokenizer=300,
                        pct_classifier=150, postometro=1000, fastmetro=1000,
-                       oracle=1000), num_overlays=2,
+                       oracle=1000, vqhps=500, mesh_vqvae=200), num_overlays=2,
         minutes=6),
 }
 

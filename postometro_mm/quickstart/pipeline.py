@@ -1,14 +1,17 @@
 """``make quickstart``: the synthetic world → heatmap pretraining of both image backbones
 (as the real configs start from COCO heatmap models) → PCT stage 1 → PCT stage 2 →
 PostoMETRO-S with pose tokens, the same model without them and the oracle with ground-truth
-keypoint tokens (equal budgets) → ``tools/test.py`` on ``test`` and ``test_occluded`` → the
-references without an image model (constant meshes, lifting ridge regression) → ``report.md``.
+keypoint tokens (equal budgets); beside them the world mesh's connection hierarchy →
+Mesh-VQ-VAE → VQ-HPS (half their iterations) → ``tools/test.py`` on ``test`` and ``test_occluded`` (the
+Mesh-VQ-VAE's reconstructions on ``test``) → the references without an image model (constant
+meshes, lifting ridge regression) → ``report.md``.
 
 Training and evaluation run the repository's ``tools/train.py`` and ``tools/test.py`` on the
 configs in ``configs/quickstart/`` (the report lists every command), two at a time when they do
 not depend on each other. Layout of the work folder::
 
     world/                       the synthetic world (postometro_mm.quickstart.world)
+    mesh_hierarchy/              the Mesh-VQ-VAE's connection files for the world's mesh
     <config name>/               work dir of each training (checkpoint, logs,
                                  <timestamp>/vis_data/scalars.json, quickstart_stage.json)
     eval/<model>_<split>/        tools/test.py: metrics.json, mesh_metric_per_sample.npz
@@ -22,10 +25,11 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
-from .budget import (BASELINE, BUDGETS, CONFIG_DIR, CONFIGS, EVAL_SPLITS, OCCLUDED_SUFFIX,
-                     TRAINED_MESH_MODELS, WORLD_IMAGE_SIZE, shortened_training)
+from .budget import (BASELINE, BUDGETS, CONFIG_DIR, CONFIGS, EVAL_SPLITS, MESH_AUTOENCODER,
+                     MESH_HIERARCHY, OCCLUDED_SUFFIX, TRAINED_MESH_MODELS, WORLD_IMAGE_SIZE,
+                     shortened_training)
 from .stages import (QUICKSTART_DIR_ENV, Stage, StagePlan, StageResult, StageRunner, ToolCall,
                      format_seconds, repo_root, resolved_config)
 
@@ -38,10 +42,14 @@ TITLES = dict(
     postometro='PostoMETRO-S with pose tokens',
     fastmetro='Same model without pose tokens (equal budget)',
     oracle='Oracle: PostoMETRO-S with ground-truth 2D keypoint tokens (equal budget)',
+    mesh_hierarchy='Connection hierarchy of the world\'s body mesh (Mesh-VQ-VAE)',
+    mesh_vqvae='Mesh-VQ-VAE on the world\'s training meshes (VQ-HPS\'s mesh tokenizer)',
+    vqhps='VQ-HPS: mesh tokens from the image (half the budget)',
 )
-#: How the evaluation stages name each mesh model.
+#: How the evaluation stages name each model.
 MODEL_NAMES = dict(postometro='PostoMETRO-S', fastmetro='the model without pose tokens',
-                   oracle='the oracle')
+                   oracle='the oracle', vqhps='VQ-HPS',
+                   mesh_vqvae='the Mesh-VQ-VAE\'s reconstructions')
 
 
 def config_path(key: str, split: str = 'test') -> str:
@@ -90,9 +98,10 @@ class QuickstartPipeline:
     def _resolved(self, config: str, options: Dict[str, Any]) -> dict:
         return resolved_config(osp.join(repo_root(), config), options, self.work_dir)
 
-    def _train(self, name: str, checkpoints: Dict[str, str]) -> Stage:
+    def _train(self, name: str, checkpoints: Dict[str, str], after: Sequence[str] = ()) -> Stage:
         """A ``tools/train.py`` stage; ``checkpoints`` maps a config key to the upstream
-        stage whose checkpoint it receives."""
+        stage whose checkpoint it receives; ``after``: other stages that write files its
+        config reads."""
         def plan(results: Dict[str, StageResult]) -> StagePlan:
             config = config_path(name)
             stage_dir = osp.join(self.work_dir, CONFIGS[name])
@@ -113,16 +122,20 @@ class QuickstartPipeline:
                                     batch_size=loader['batch_size']),
                 commands=[call.display(self.work_dir)])
 
-        deps = ['world', *dict.fromkeys(checkpoints.values())]
+        deps = ['world', *dict.fromkeys([*checkpoints.values(), *after])]
         return Stage(name, TITLES[name], deps, plan)
 
     def _test(self, model: str, split: str) -> Stage:
+        """A ``tools/test.py`` stage; mesh models also write MeshMetric's per-sample errors
+        (the Mesh-VQ-VAE's metric has none)."""
         def plan(results: Dict[str, StageResult]) -> StagePlan:
             config = config_path(model, split)
             out_dir = osp.join(self.work_dir, 'eval', f'{model}_{split}')
-            files = dict(metrics_file=osp.join(out_dir, 'metrics.json'),
-                         per_sample_file=osp.join(out_dir, 'mesh_metric_per_sample.npz'))
-            options = {'test_evaluator.outfile_prefix': osp.join(out_dir, 'mesh_metric')}
+            files = dict(metrics_file=osp.join(out_dir, 'metrics.json'))
+            options = {}
+            if model != MESH_AUTOENCODER:
+                files['per_sample_file'] = osp.join(out_dir, 'mesh_metric_per_sample.npz')
+                options['test_evaluator.outfile_prefix'] = osp.join(out_dir, 'mesh_metric')
             call = ToolCall('test', config, [
                 results[model].outputs['checkpoint_file'], '--work-dir', out_dir, '--out',
                 files['metrics_file']], options)
@@ -164,6 +177,40 @@ class QuickstartPipeline:
         return Stage('world', title, [], lambda results: StagePlan(
             stage_dir=world_dir, key=dict(counts, image_size=WORLD_IMAGE_SIZE), work=work,
             clean=False, self_reusing=True))
+
+    def _mesh_hierarchy(self) -> Stage:
+        """The Mesh-VQ-VAE's connection files for the world's body mesh, at the sizes of
+        ``world_mesh_hierarchy_sizes`` in the quickstart world config."""
+        config = config_path(MESH_AUTOENCODER)
+
+        def plan(results: Dict[str, StageResult]) -> StagePlan:
+            resolved = self._resolved(config, {})
+            out_dir = resolved['world_mesh_hierarchy_dir']
+            sizes = [int(n) for n in resolved['world_mesh_hierarchy_sizes']]
+            mesh = osp.join(results['world'].outputs['world_dir'], 'body_model',
+                            'SMPL_NEUTRAL.npz')
+
+            def work() -> Dict[str, Any]:
+                import numpy as np
+                from postometro_mm.body_models import load_smpl_model_file
+                from postometro_mm.body_models.connection_hierarchy import \
+                    write_connection_hierarchy
+                model = load_smpl_model_file(mesh)
+                if len(model['v_template']) != sizes[0]:
+                    raise ValueError(
+                        f'{mesh} has {len(model["v_template"])} vertices, but '
+                        f'{CONFIG_DIR}/_base_/quickstart_world.py sets world_num_vertices = '
+                        f'{sizes[0]}: update it to the world\'s body model')
+                write_connection_hierarchy(np.asarray(model['f'], np.int64), sizes, out_dir,
+                                           overwrite=True)
+                return dict(connection_dir=out_dir, num_vertices=sizes)
+
+            command = (f'python tools/misc/mesh_connection_hierarchy.py {mesh} {out_dir} '
+                       f'--num-vertices {" ".join(map(str, sizes))} --force')
+            return StagePlan(stage_dir=out_dir, key=dict(sizes=sizes, mesh=mesh), work=work,
+                             commands=[command])
+
+        return Stage(MESH_HIERARCHY, TITLES[MESH_HIERARCHY], ['world'], plan)
 
     def _baseline(self) -> Stage:
         def plan(results: Dict[str, StageResult]) -> StagePlan:
@@ -208,19 +255,28 @@ class QuickstartPipeline:
         pct_backbone = 'model.backbone.init_cfg.checkpoint'
         return [
             self._world(),
+            # in-process and short: it runs before the first tool starts (in-process stages
+            # wait for a moment without tools)
+            self._mesh_hierarchy(),
             self._train('swinv2_heatmap', {}),
             self._train('pct_tokenizer', {}),
             self._train('resnet_heatmap', {}),
             self._train('pct_classifier', {
                 pct_backbone: 'swinv2_heatmap',
                 'model.head.tokenizer.init_cfg.checkpoint': 'pct_tokenizer'}),
-            self._train('fastmetro', {pct_backbone: 'resnet_heatmap'}),
             self._train('postometro', {
                 pct_backbone: 'resnet_heatmap',
                 'model.pose_tokenizer.init_cfg.checkpoint': 'pct_classifier'}),
+            self._train(MESH_AUTOENCODER, {}, after=[MESH_HIERARCHY]),
+            self._train('fastmetro', {pct_backbone: 'resnet_heatmap'}),
+            self._train('vqhps', {
+                pct_backbone: 'resnet_heatmap',
+                'model.rotation_backbone.init_cfg.checkpoint': 'resnet_heatmap',
+                'model.head.mesh_tokenizer.init_cfg.checkpoint': MESH_AUTOENCODER}),
             self._train('oracle', {pct_backbone: 'resnet_heatmap'}),
             *[self._test(model, split) for model in TRAINED_MESH_MODELS
               for split in EVAL_SPLITS],
+            self._test(MESH_AUTOENCODER, 'test'),
             self._baseline(),
         ]
 

@@ -10,8 +10,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .budget import (BASELINE, EVAL_SPLITS, FACING_REFERENCE, LIFTING_REFERENCE, MESH_MODELS,
-                     ORACLE, TRAINED_MESH_MODELS, TRAININGS, QuickstartBudget)
+from .budget import (BASELINE, EVAL_SPLITS, FACING_REFERENCE, LIFTING_REFERENCE,
+                     MESH_AUTOENCODER, MESH_MODELS, ORACLE, TRAINED_MESH_MODELS, TRAININGS,
+                     VQHPS, QuickstartBudget)
 from .stages import QUICKSTART_DIR_ENV, StageResult, format_seconds, repo_root
 
 MODEL_LABELS = {
@@ -21,11 +22,14 @@ MODEL_LABELS = {
     'fastmetro': 'Same model without pose tokens (FastMETRO-S)',
     'lifting_baseline': 'Lifting baseline: ridge regression from ground-truth 2D keypoints',
     'oracle': 'Oracle: PostoMETRO-S with ground-truth 2D keypoint tokens',
+    'vqhps': 'VQ-HPS (Mesh-VQ-VAE tokens)',
 }
 #: The PA-MPJPE ratio to the facing-camera constant below which a model clearly learned
 #: posture (not only the facing direction).
 LEARNED_POSTURE_RATIO = 0.85
-PANEL_LABELS = {'postometro': 'PostoMETRO-S', 'fastmetro': 'no pose tokens'}
+PANEL_LABELS = {'postometro': 'PostoMETRO-S', 'fastmetro': 'no pose tokens', 'vqhps': 'VQ-HPS'}
+#: The models drawn in the overlays.
+OVERLAY_MODELS = (*MESH_MODELS, VQHPS)
 METRICS = ('MPJPE', 'PA-MPJPE', 'MPVPE')
 #: |mean paired difference| below this (mm) is "no difference" whatever the interval says.
 NEGLIGIBLE_MM = 1.0
@@ -111,9 +115,16 @@ def plot_curves(stage_dirs: Dict[str, str], out_file: str) -> str:
          [('pct_classifier', 'classifier')]),
         ('Mesh models: total loss', 'loss', True, _MESH_CURVES),
         ('Mesh models: vertex loss', 'loss_vertices', True, _MESH_CURVES),
+        ('Mesh-VQ-VAE: reconstruction error (m)', 'loss_v2v', True,
+         [(MESH_AUTOENCODER, 'mean vertex error')]),
+        ('VQ-HPS: token accuracy', 'acc_tokens', False, [(VQHPS, 'training batches')]),
     ]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
-    for ax, (title, key, log, curves) in zip(axes, panels):
+    columns = 4
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.6 * rows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.axis('off')
+    for ax, (title, key, log, curves) in zip(axes.flat, panels):
         for name, label in curves:
             steps, values = _series(records.get(name, []), key)
             ax.plot(steps, values, label=label)
@@ -252,6 +263,12 @@ STAGE_DESCRIPTIONS = {
     'oracle': 'oracle: PostoMETRO-S with ground-truth keypoint tokens',
     'oracle_test': 'tools/test.py, oracle on test',
     'oracle_test_occluded': 'tools/test.py, oracle on test_occluded',
+    'mesh_hierarchy': 'connection hierarchy of the world mesh (Mesh-VQ-VAE)',
+    'mesh_vqvae': 'Mesh-VQ-VAE on the training meshes',
+    'mesh_vqvae_test': 'tools/test.py, Mesh-VQ-VAE reconstructions of the test meshes',
+    'vqhps': 'VQ-HPS (mesh tokens of the Mesh-VQ-VAE)',
+    'vqhps_test': 'tools/test.py, VQ-HPS on test',
+    'vqhps_test_occluded': 'tools/test.py, VQ-HPS on test_occluded',
     'mean_mesh_baseline': 'constant meshes (mean training mesh / pose) and the lifting ridge '
                           'regression through the test metric',
 }
@@ -272,6 +289,8 @@ def collect_results(work_dir: str, budget: QuickstartBudget, stages: Dict[str, S
             metrics[model].update(read_metrics(outputs['metrics_file']))
             per_sample[model][split] = per_sample_pa_mpjpe(outputs['per_sample_file'])
     train_dirs = {name: stages[name].outputs['work_dir'] for name in TRAININGS}
+    with open(stages[f'{MESH_AUTOENCODER}_test'].outputs['metrics_file']) as f:
+        reconstruction = json.load(f)
     return dict(
         mode=budget.name, total_seconds=total_seconds, metrics=metrics,
         pa_mpjpe_ratio_to_baseline={
@@ -287,6 +306,8 @@ def collect_results(work_dir: str, budget: QuickstartBudget, stages: Dict[str, S
                 for name in ('pct_tokenizer', 'pct_classifier')},
         heatmap_acc={name: last_value(scalars(train_dirs[name]), 'acc_pose')
                      for name in ('resnet_heatmap', 'swinv2_heatmap')},
+        mesh_vqvae={key: float(reconstruction[f'test/{key}']) for key in ('V2V', 'PA-V2V')},
+        vqhps_token_accuracy=last_value(scalars(train_dirs[VQHPS]), 'acc_tokens'),
         world=stages['world'].outputs['counts'],
         stages={name: dict(seconds=r.seconds, reused=r.reused,
                            max_iters=r.outputs.get('max_iters'),
@@ -309,10 +330,10 @@ def write_report(work_dir: str, budget: QuickstartBudget, stages: Dict[str, Stag
                 osp.join(work_dir, 'training_curves.png'))
     os.environ[QUICKSTART_DIR_ENV] = work_dir  # the configs' paths
     models = {m: (osp.join(repo_root(), stages[m].outputs['config']),
-                  stages[m].outputs['checkpoint_file']) for m in MESH_MODELS}
+                  stages[m].outputs['checkpoint_file']) for m in OVERLAY_MODELS}
     for split in EVAL_SPLITS:
         draw_overlays(split, stages['world'].outputs['world_dir'], models,
-                      {m: per_sample[m][split] for m in MESH_MODELS}, budget.num_overlays,
+                      {m: per_sample[m][split] for m in OVERLAY_MODELS}, budget.num_overlays,
                       osp.join(work_dir, f'overlays_{split}.png'))
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(results, f, indent=2)
@@ -336,10 +357,13 @@ def _report_lines(results: Dict[str, Any], budget: QuickstartBudget,
         f'of {world["train"]} training, {world["test"]} test and {world["test_occluded"]} '
         'heavily occluded test images; heatmap pretraining of both image backbones (the real '
         'configs start from COCO heatmap models); PCT in two stages; PostoMETRO-S with its '
-        'pose tokens, the same model without them and an oracle fed the ground-truth 2D '
-        f'keypoints as its pose tokens, {mesh_iters} iterations each; all three evaluated by '
-        '`tools/test.py` with `MeshMetric` (protocol A), beside references without an image '
-        'model (mean meshes, ridge regression from the ground-truth 2D keypoints).', '',
+        'pose tokens, the same model without them, an oracle fed the ground-truth 2D '
+        f'keypoints as its pose tokens, {mesh_iters} iterations each, and VQ-HPS on a '
+        'Mesh-VQ-VAE of the world\'s meshes, '
+        f'{results["stages"][VQHPS]["max_iters"]} iterations; all four evaluated by '
+        '`tools/test.py` with '
+        '`MeshMetric` (protocol A), beside references without an image model (mean meshes, '
+        'ridge regression from the ground-truth 2D keypoints).', '',
     ]
     if budget.name == 'quick':
         lines += ['**Quick mode** (what the test suite runs): a smaller world and shorter '
@@ -348,6 +372,7 @@ def _report_lines(results: Dict[str, Any], budget: QuickstartBudget,
     lines += ['## Metrics (mm, lower is better)', '', *_metric_table(metrics), '',
               *_reference_paragraphs(metrics, ratios),
               *_learning_paragraphs(metrics, results['pa_mpjpe_ratio_to_facing_camera']),
+              *_vqhps_paragraphs(results),
               '## Did the pose tokens help?', '']
     for split in EVAL_SPLITS:
         lines += [_verdict_sentence(split, results['pose_tokens'][split],
@@ -409,7 +434,7 @@ def _learning_paragraphs(metrics: Dict[str, Dict[str, Dict[str, float]]],
     learned = [m for m in TRAINED_MESH_MODELS
                if all(facing_ratios[m][s] <= LEARNED_POSTURE_RATIO for s in EVAL_SPLITS)]
     names = {'postometro': 'PostoMETRO-S', 'fastmetro': 'the model without pose tokens',
-             ORACLE: 'the oracle'}
+             ORACLE: 'the oracle', VQHPS: 'VQ-HPS'}
     oracle_vs_lifting = '; '.join(
         f'{metrics[ORACLE][s]["PA-MPJPE"]:.1f} vs {metrics[LIFTING_REFERENCE][s]["PA-MPJPE"]:.1f}'
         f' mm on `{s}`' for s in EVAL_SPLITS)
@@ -428,6 +453,26 @@ def _learning_paragraphs(metrics: Dict[str, Dict[str, Dict[str, float]]],
         f'mesh. Oracle vs lifting baseline, PA-MPJPE: {oracle_vs_lifting}. Where the oracle is '
         'not below the ridge regression, the mesh transformer has not yet learned at this '
         'budget the 2D-to-3D lifting that a linear map of its own inputs does.', '']
+
+
+def _vqhps_paragraphs(results: Dict[str, Any]) -> List[str]:
+    """VQ-HPS against its own floor (the Mesh-VQ-VAE's reconstruction error) and the other
+    models."""
+    metrics, facing = results['metrics'], results['pa_mpjpe_ratio_to_facing_camera'][VQHPS]
+    reconstruction, accuracy = results['mesh_vqvae'], results['vqhps_token_accuracy']
+    posto = '; '.join(f'{metrics[VQHPS][s]["PA-MPJPE"]:.1f} vs {metrics["postometro"][s]["PA-MPJPE"]:.1f}'
+                      f' mm on `{s}`' for s in EVAL_SPLITS)
+    return [
+        '## VQ-HPS', '',
+        'VQ-HPS classifies each of the Mesh-VQ-VAE\'s mesh tokens from the image and decodes '
+        'them with the frozen Mesh-VQ-VAE, then turns the canonical mesh by its predicted '
+        'global rotation. The Mesh-VQ-VAE, trained here on the world\'s training meshes, '
+        f'reconstructs the test split\'s meshes with a mean vertex error of '
+        f'{reconstruction["V2V"]:.1f} mm ({reconstruction["PA-V2V"]:.1f} mm after Procrustes '
+        'alignment): the error left if every token were right. VQ-HPS\'s token accuracy on its '
+        f'last training batches: {_fmt(_percent(accuracy))} %. PA-MPJPE against PostoMETRO-S: '
+        f'{posto}; relative to the facing-camera constant: {facing["test"]:.2f} on `test`, '
+        f'{facing["test_occluded"]:.2f} on `test_occluded`.', '']
 
 
 def _pct_sentence(results: Dict[str, Any]) -> str:

@@ -336,7 +336,7 @@ def test_quick_mode_end_to_end(tmp_path):
         assert results['pa_mpjpe_ratio_to_baseline']['postometro'][split] == pytest.approx(
             posto / baseline)
     references = ('mean_mesh_baseline', 'mean_pose_facing_camera', 'lifting_baseline')
-    models = ('postometro', 'fastmetro', 'oracle')
+    models = ('postometro', 'fastmetro', 'oracle', 'vqhps')
     for model in (*references, *models):
         for split in ('test', 'test_occluded'):
             assert all(np.isfinite(v) and v > 0 for v in metrics[model][split].values())
@@ -351,6 +351,12 @@ def test_quick_mode_end_to_end(tmp_path):
     # The report shows the run's numbers and answers the pose-token and learning questions.
     report = (work_dir / 'report.md').read_text()
     assert '## Did the models learn posture?' in report
+    # VQ-HPS: its rows above, and its section with the Mesh-VQ-VAE's reconstruction error and
+    # its token accuracy (above chance over the 64 codes).
+    assert '## VQ-HPS' in report and '| VQ-HPS (Mesh-VQ-VAE tokens) |' in report
+    assert 0 < results['mesh_vqvae']['PA-V2V'] < results['mesh_vqvae']['V2V']
+    assert f'{results["mesh_vqvae"]["V2V"]:.1f} mm' in report
+    assert 1 / 64 < results['vqhps_token_accuracy'] <= 1
     for model in (*references, *models):
         for split in ('test', 'test_occluded'):
             for name in ('MPJPE', 'PA-MPJPE', 'MPVPE'):
@@ -369,5 +375,5 @@ def test_quick_mode_end_to_end(tmp_path):
     # report.
     rerun_output = _run_quickstart(work_dir)
     stages = [line for line in rerun_output.splitlines() if re.search(r'\[\d+/\d+\] ', line)]
-    assert len(stages) == 15 and all('reused' in line for line in stages[1:]), rerun_output
+    assert len(stages) == 21 and all('reused' in line for line in stages[1:]), rerun_output
     assert json.loads((work_dir / 'results.json').read_text())['metrics'] == metrics

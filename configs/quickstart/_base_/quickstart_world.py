@@ -17,6 +17,18 @@ world_body_model_dir = world_root + 'body_model'
 world_j_regressor_h36m = world_body_model_dir + '/J_regressor_h36m_correct.npy'
 world_mesh_sampler = world_body_model_dir + '/mesh_sampler.npz'  # pickle-free sampler file
 
+# The Mesh-VQ-VAE (VQ-HPS's mesh tokenizer) of the world's body mesh: the `medium` layers of
+# configs/_base_/models/mesh_vqvae_medium.py on a connection hierarchy of the world's mesh that the
+# quickstart's mesh_hierarchy stage writes (tools/misc/mesh_connection_hierarchy.py's builder),
+# world_num_vertices -> 300 -> 80 -> 20 vertices: 20 tokens (SMPL's 6890 vertices give 54), and a
+# 64-code codebook with dead-code restarts (the reference's 512 codes would mostly stay unused
+# on the world's 2000 bodies).
+world_num_vertices = 1270
+world_mesh_hierarchy_dir = quickstart_dir + '/mesh_hierarchy'
+world_mesh_hierarchy_sizes = (world_num_vertices, 300, 80, 20)
+world_mesh_vqvae = dict(connection_dir=world_mesh_hierarchy_dir, num_vertices=world_num_vertices,
+                        num_codes=64)
+
 # Crops of 128x128 px (the world's images are 128 px, people ~100 px tall).
 world_input_size = (128, 128)
 
