@@ -21,6 +21,9 @@ Examples::
         --side-view --draw-pose-2d --save-mesh obj
     # webcam 0, shown in a window (q or Esc stops)
     python demo/mesh_demo.py CONFIG CHECKPOINT --input webcam --show
+    # ONNX Runtime on the CPU, a graph of tools/deployment/pytorch2onnx.py (fp32 or --int8)
+    python demo/mesh_demo.py CONFIG model.onnx --backend onnxruntime --threads 2 \
+        --input clip.mp4 --out-dir out/
 """
 import argparse
 import contextlib
@@ -41,7 +44,8 @@ import numpy as np  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 from postometro_mm.apis import (  # noqa: E402
-    InferenceInputError, MeshInferencer, open_source, prediction_records, save_person_meshes)
+    BACKENDS, InferenceInputError, MeshInferencer, open_source, prediction_records,
+    save_person_meshes)
 from postometro_mm.apis.exporters import (  # noqa: E402
     MESH_FORMATS, MESH_SPACES, RECORD_LEGEND)
 from postometro_mm.utils.checkpoint_loading import allow_unsafe_checkpoints  # noqa: E402
@@ -87,6 +91,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     out.add_argument('--alpha', type=float, default=0.8, help='mesh opacity')
     run = parser.add_argument_group('run')
     run.add_argument('--batch-size', type=int, default=16, help='crops per forward pass')
+    run.add_argument('--backend', choices=BACKENDS, default='pytorch',
+                     help='mesh model backend; onnxruntime: CHECKPOINT is the .onnx file of '
+                     'tools/deployment/pytorch2onnx.py (fp32 or int8), run on the CPU')
+    run.add_argument('--threads', type=int,
+                     help='intra-op threads of the mesh model (default: torch\'s setting; 1 '
+                     'for onnxruntime)')
     run.add_argument('--focal-length', type=float,
                      help='assumed focal length in px (default: the image diagonal)')
     run.add_argument('--max-frames', type=int, help='stop after this many frames / images')
@@ -100,6 +110,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('give either --bboxes or --det-config, not both')
     if not (args.out_dir or args.show):
         parser.error('nothing to do: give --out-dir and/or --show')
+    if args.threads is not None and args.threads < 1:
+        parser.error(f'--threads must be at least 1, got {args.threads}')
     if args.max_persons is not None and args.max_persons < 1:
         parser.error(f'--max-persons must be at least 1, got {args.max_persons}')
     return args
@@ -152,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         args.config, args.checkpoint, device=args.device, det_model=args.det_config,
         det_weights=args.det_checkpoint, det_cat_ids=args.det_cat_ids, bbox_thr=args.bbox_thr,
         nms_thr=args.nms_thr, max_persons=args.max_persons, batch_size=args.batch_size,
-        focal_length=args.focal_length)
+        focal_length=args.focal_length, backend=args.backend, threads=args.threads)
     if args.draw_pose_2d and not inferencer.has_decoded_pose:
         raise InferenceInputError(
             '--draw-pose-2d needs a model with a pose tokenizer (pose_token_source "pct"); '

@@ -52,3 +52,16 @@ model = dict(
 # 2D pose reaches the vertex queries only through cross-attention that starts uniform.
 # Predicting offsets from the mean mesh saves ~500 iterations but is not part of FastMETRO /
 # PostoMETRO, so the model code keeps the reference architecture.
+#
+# Underfitting, not overfitting: after the quick mode's 1000 iterations (real image tokens) the
+# oracle scores PA-MPJPE 79.6 mm on its own 600 training images, 82.5 on test (the ridge
+# regression fits the same training images to about 55). And the decoder's cross-attention stays
+# close to uniform: with real image tokens, over 500 iterations the entropy of its attention
+# over the memory goes from 3.48 to 3.26 nats in transformer 1 (uniform over its 33 tokens:
+# 3.50) and from 3.89 to 3.87 in transformer 2 (uniform over 50: 3.91); the share on the pose
+# tokens moves from 0.53 to 0.63 and 0.67 to 0.59. The spread of the coarse vertices across
+# samples (relative to their magnitude) falls from 0.16 to 0.036 in the first 25 iterations and
+# recovers from iteration ~150 (0.49 at 500). So every query reads nearly the same average of
+# the memory, and the pose must reach the vertices through what the feed-forward layers make of
+# that average and of each query's own embedding (one shared xyz regressor): the model learns
+# the lifting as a slow bottleneck, not by attending to the keypoints.

@@ -41,7 +41,7 @@ def _type_name(transform: dict) -> str:
 
 
 # ---------------------------------------------------------------------------- model
-def _load_config(config: Union[str, Path, Config]) -> Config:
+def load_config(config: Union[str, Path, Config]) -> Config:
     if isinstance(config, (str, Path)):
         if not Path(config).is_file():
             raise FileNotFoundError(f'model config "{config}" does not exist')
@@ -83,7 +83,7 @@ def init_model(config: Union[str, Path, Config],
     Returns:
         nn.Module: the model.
     """
-    cfg = _load_config(config)
+    cfg = load_config(config)
     config_name = config if isinstance(config, (str, Path)) else cfg.filename or '<Config>'
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -112,7 +112,10 @@ def init_model(config: Union[str, Path, Config],
 
 def mesh_faces(model: nn.Module) -> np.ndarray:
     """Faces (F, 3) int64 of the predicted (finest) mesh: level 0 of the head's mesh sampler
-    (PostoMETRO, FastMETRO), else the faces of the head's body model (VQ-HPS)."""
+    (PostoMETRO, FastMETRO), else the faces of the head's body model (VQ-HPS); an ONNX Runtime
+    model gives its own (``faces()``)."""
+    if callable(getattr(model, 'faces', None)):
+        return model.faces()
     head = getattr(model, 'head', None)
     sampler = getattr(head, 'mesh_sampler', None)
     if sampler is not None:

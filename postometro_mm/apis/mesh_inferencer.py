@@ -19,6 +19,10 @@ from ..visualization.scene import draw_people
 from .frame_sources import Frame, FrameSource, open_source
 from .inference import (InferenceInputError, has_decoded_pose, inference_mesh, init_model,
                         mesh_faces, read_image)
+from .onnxruntime_model import ONNXRuntimeMeshModel
+
+#: Mesh-model backends of :class:`MeshInferencer` (and ``demo/mesh_demo.py --backend``).
+BACKENDS = ('pytorch', 'onnxruntime')
 
 
 def mmdet_config_dir() -> str:
@@ -144,8 +148,9 @@ class MeshInferencer:
 
     Args:
         model (str | Config | nn.Module): mesh model config (or a model from
-            :func:`init_model`).
-        weights (str, optional): mesh model checkpoint (with a config ``model``).
+            :func:`init_model` or an :class:`ONNXRuntimeMeshModel`).
+        weights (str, optional): mesh model checkpoint (with a config ``model``); with
+            ``backend='onnxruntime'`` the exported ``.onnx`` file.
         device (str, optional): device of both models (default: CUDA if available).
         det_model (str | Config, optional): mmdet config (file or path under mmdet's packaged
             configs); None = no detector.
@@ -162,6 +167,11 @@ class MeshInferencer:
             allow-list (see :func:`init_model`; trusted files only). Detector weights load
             through mmengine, which follows
             :func:`~postometro_mm.utils.checkpoint_loading.allow_unsafe_checkpoints`.
+        backend (str): 'pytorch' (default) or 'onnxruntime' (a graph exported by
+            ``tools/deployment/pytorch2onnx.py``, on the CPU; the detector stays on ``device``).
+        threads (int, optional): intra-op threads of the mesh model (torch's for 'pytorch',
+            process-wide; ONNX Runtime's session); None leaves torch's setting and gives ONNX
+            Runtime 1.
     """
 
     def __init__(self,
@@ -177,10 +187,20 @@ class MeshInferencer:
                  batch_size: int = 16,
                  focal_length: Optional[float] = None,
                  cfg_options: Optional[dict] = None,
-                 unsafe_load: bool = False) -> None:
+                 unsafe_load: bool = False,
+                 backend: str = 'pytorch',
+                 threads: Optional[int] = None) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
         device = device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
+        if threads is not None and backend == 'pytorch':
+            torch.set_num_threads(threads)
         if isinstance(model, nn.Module):
             self.model = model
+        elif backend == 'onnxruntime':
+            if weights is None:
+                raise ValueError('backend "onnxruntime" needs weights: the exported .onnx file')
+            self.model = ONNXRuntimeMeshModel(model, weights, threads or 1, cfg_options)
         else:
             self.model = init_model(model, weights, device, cfg_options, unsafe_load)
         self.faces = mesh_faces(self.model)

@@ -75,17 +75,6 @@ def pytorch_outputs(model: nn.Module, crops: np.ndarray) -> Dict[str, np.ndarray
     return {name: out.numpy() for name, out in zip(OUTPUT_NAMES, outs)}
 
 
-def onnxruntime_outputs(path: str, crops: np.ndarray, threads: int = 1) -> Dict[str, np.ndarray]:
-    """The outputs of the exported graph ``path`` run by ONNX Runtime (CPU) on raw crops."""
-    import onnxruntime
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-    outs = session.run(list(OUTPUT_NAMES), {INPUT_NAME: crops.astype(np.float32)})
-    return dict(zip(OUTPUT_NAMES, outs))
-
-
 def quantize_int8(fp32_path: str, int8_path: str) -> None:
     """Dynamic int8 quantisation of the graph's MatMul / Gemm weights (the transformers', the
     SwinV2's and the MLPs'; convolutions stay fp32: ONNX Runtime's integer convolutions are

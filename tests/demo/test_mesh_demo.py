@@ -170,3 +170,33 @@ def test_argument_errors(demo, model_files, media):
                               '--bboxes', '1', '2', '3'))
     with pytest.raises(SystemExit):
         demo.parse_args(_args(model_files, '--input', media['image']))  # no output
+    with pytest.raises(SystemExit):
+        demo.parse_args(_args(model_files, '--input', media['image'], '--out-dir', 'x',
+                              '--threads', '0'))
+
+
+def test_onnxruntime_backend_gives_the_pytorch_results(demo, model_files, media, tmp_path):
+    from postometro_mm.apis.onnx_export import export_onnx
+    from tiny_mesh_model import INPUT_SIZE
+    graph = tmp_path / 'tiny.onnx'
+    export_onnx(init_model(model_files['config'], model_files['checkpoint'], 'cpu'), str(graph),
+                INPUT_SIZE)
+    records = {}
+    runs = (('pytorch', model_files['checkpoint'], []),  # (torch's threads are process-wide)
+            ('onnxruntime', graph, ['--threads', '1']))
+    for backend, weights, threads in runs:
+        out = tmp_path / backend
+        assert demo.main([model_files['config'], str(weights), '--device', 'cpu', '--backend',
+                          backend, *threads, '--input', media['folder'], '--out-dir',
+                          str(out), '--save-mesh', 'obj']) == 0
+        records[backend] = [_json(out / f'person{i}.json')['frames'][0]['people'][0]
+                            for i in range(2)]
+        assert cv2.imread(str(out / 'person0.jpg')).shape == (H, W, 3)
+    for ours, ref in zip(records['onnxruntime'], records['pytorch']):
+        for key in ('keypoints_3d', 'camera', 'camera_translation'):
+            np.testing.assert_allclose(ours[key], ref[key], atol=1e-4, err_msg=key)
+        np.testing.assert_allclose(ours['keypoints_2d'], ref['keypoints_2d'], atol=0.02)
+    ours, ref = (load_obj(str(tmp_path / b / 'meshes' / 'person0_person00.obj'))
+                 for b in ('onnxruntime', 'pytorch'))
+    np.testing.assert_allclose(ours[0], ref[0], atol=1e-4)
+    np.testing.assert_array_equal(ours[1], ref[1])

@@ -1,5 +1,6 @@
 """tools/deployment/pytorch2onnx.py on the tiny PostoMETRO (tiny PCT tokens) and FastMETRO: the
 exported graph, run by ONNX Runtime at several batch sizes, gives PyTorch's outputs."""
+import json
 import sys
 from pathlib import Path
 
@@ -64,3 +65,41 @@ def test_exported_graph_gives_pytorch_outputs(tiny_models, variant, tmp_path, ru
 
     status, err, _ = run_script(TOOL, config, checkpoint, out)
     assert status == 1 and 'pass --force' in err
+
+
+def test_test_onnx_gives_the_metrics_of_the_pytorch_model(synthetic_body_model, tmp_path,
+                                                          run_script):
+    """tools/deployment/test_onnx.py on a world split equals the same evaluation with the
+    PyTorch model's predictions."""
+    from mim_tiny_configs import INPUT_SIZE as TINY_SIZE
+    from mim_tiny_configs import write_tiny_config
+    from mmengine.evaluator import Evaluator
+    from mmengine.runner import Runner
+
+    from postometro_mm.apis import init_model
+    from postometro_mm.apis.onnx_export import export_onnx
+    from postometro_mm.quickstart import generate_world
+    world = generate_world(tmp_path / 'world', 2, 5, 1, image_size=64,
+                           body_model=synthetic_body_model, progress=False)
+    config = write_tiny_config(tmp_path, 'fastmetro-s', synthetic_body_model, world)
+    torch.manual_seed(0)
+    model = init_model(str(config), device='cpu')
+    graph = tmp_path / 'tiny.onnx'
+    cfg = model.cfg
+    export_onnx(model, str(graph), (TINY_SIZE, TINY_SIZE))
+    status, err, stdout = run_script(REPO / 'tools' / 'deployment' / 'test_onnx.py', config,
+                                     graph, '--out', tmp_path / 'metrics.json')
+    assert status == 0, err
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        loader = Runner.build_dataloader(cfg.test_dataloader)
+        evaluator = Evaluator(cfg.test_evaluator)
+    evaluator.dataset_meta = loader.dataset.metainfo
+    with torch.no_grad():
+        for batch in loader:
+            evaluator.process(data_samples=model.test_step(batch), data_batch=batch)
+    expected = evaluator.evaluate(len(loader.dataset))
+    got = json.loads((tmp_path / 'metrics.json').read_text())
+    assert set(got) == set(expected) and 'MPVPE' in ' '.join(got)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, abs=1e-2), key  # mm
+        assert f'{key}: ' in stdout

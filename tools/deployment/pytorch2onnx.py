@@ -24,8 +24,8 @@ import numpy as np
 from mmengine.config import DictAction
 
 from postometro_mm.apis import init_model
-from postometro_mm.apis.onnx_export import (export_onnx, onnxruntime_outputs, pytorch_outputs,
-                                            quantize_int8)
+from postometro_mm.apis.onnx_export import export_onnx, pytorch_outputs, quantize_int8
+from postometro_mm.apis.onnxruntime_model import onnxruntime_outputs
 from postometro_mm.body_models.npz_io import plain_file_mode
 from postometro_mm.utils.cli import refuse_overwrite, run_cli
 

@@ -318,38 +318,57 @@ class PostoMETROHead(BaseHead):
     # ------------------------------------------------------------------ inference
     def predict(self, feats: Feats, batch_data_samples: OptSampleList, test_cfg: ConfigType = {},
                 pose_tokens: Optional[Tensor] = None) -> List[InstanceData]:
-        """Predictions per sample (numpy, leading instance axis 1), see the data contract.
-
-        ``vertices`` (1, V, 3) and ``keypoints_3d`` (1, 14, 3) are metres relative to the H36M
-        pelvis of the predicted mesh; ``camera`` (1, 3) is ``(s, tx, ty)``; ``keypoints``
-        (1, 14, 2) are the projected J14 in original-image pixels (through the metainfo
-        ``input_center``, ``input_scale``, ``input_size`` of the crop, as mmpose codecs do) with
-        ``keypoint_scores`` (1, 14) of ones.
-        """
+        """Predictions per sample (numpy, leading instance axis 1): see
+        :func:`mesh_predictions`."""
         preds = self.forward(feats, pose_tokens)
-        pred = self.root_relative(preds)
-        cam = preds['pred_cam']
-        kpt_norm = project_weak_perspective(pred['mesh_joints'], cam).detach().cpu().numpy()
-        vertices = pred['vertices_fine'].detach().cpu().numpy()
-        joints = pred['mesh_joints'].detach().cpu().numpy()
-        cam = cam.detach().cpu().numpy()
-        results = []
-        for i, data_sample in enumerate(batch_data_samples):
-            meta = data_sample.metainfo
-            missing = [k for k in ('input_size', 'input_center', 'input_scale') if k not in meta]
-            if missing:
-                raise KeyError(f'PostoMETROHead.predict: data sample metainfo lacks {missing} '
-                               '(set by the crop transform and packed by PackMeshInputs)')
-            input_size = np.asarray(meta['input_size'], dtype=np.float32).reshape(2)
-            center = np.asarray(meta['input_center'], dtype=np.float32).reshape(2)
-            scale = np.asarray(meta['input_scale'], dtype=np.float32).reshape(2)
-            crop_px = (kpt_norm[i] + 1.0) * 0.5 * input_size
-            image_px = crop_px / input_size * scale + center - 0.5 * scale
-            results.append(InstanceData(
-                vertices=vertices[i:i + 1], keypoints_3d=joints[i:i + 1], camera=cam[i:i + 1],
-                keypoints=image_px[None].astype(np.float32),
-                keypoint_scores=np.ones((1, self.num_joints), dtype=np.float32)))
-        return results
+        return mesh_predictions(preds['pred_vertices'], preds['pred_cam'], self._regressor(),
+                                batch_data_samples)
+
+
+def mesh_predictions(vertices: Tensor, camera: Tensor, h36m_regressor: Tensor,
+                     batch_data_samples: OptSampleList) -> List[InstanceData]:
+    """The plugin's prediction contract from a mesh head's raw outputs (also used by the ONNX
+    Runtime backend on the exported graph's outputs).
+
+    Args:
+        vertices (Tensor): (B, V, 3) predicted fine meshes, m, not root-relative.
+        camera (Tensor): (B, 3) weak-perspective ``(s, tx, ty)``.
+        h36m_regressor (Tensor): (17, V) H36M joint regressor of the fine mesh.
+        batch_data_samples (list[PoseDataSample]): the samples, whose metainfo holds the crop
+            (``input_size``, ``input_center``, ``input_scale``).
+
+    Returns:
+        list[InstanceData]: per sample (numpy, leading instance axis 1): ``vertices``
+        (1, V, 3) and ``keypoints_3d`` (1, 14, 3) in metres relative to the H36M pelvis of the
+        predicted mesh; ``camera`` (1, 3); ``keypoints`` (1, 14, 2) the projected J14 in
+        original-image pixels (through the crop, as mmpose codecs do) with
+        ``keypoint_scores`` (1, 14) of ones.
+    """
+    h36m = regress_joints(vertices, h36m_regressor)
+    pelvis = h36m[:, PELVIS]
+    vertices = vertices - pelvis
+    joints = h36m[:, H36M17_TO_J14] - pelvis
+    kpt_norm = project_weak_perspective(joints, camera).detach().cpu().numpy()
+    vertices = vertices.detach().cpu().numpy()
+    joints = joints.detach().cpu().numpy()
+    camera = camera.detach().cpu().numpy()
+    results = []
+    for i, data_sample in enumerate(batch_data_samples):
+        meta = data_sample.metainfo
+        missing = [k for k in ('input_size', 'input_center', 'input_scale') if k not in meta]
+        if missing:
+            raise KeyError(f'mesh_predictions: data sample metainfo lacks {missing} (set by '
+                           'the crop transform and packed by PackMeshInputs)')
+        input_size = np.asarray(meta['input_size'], dtype=np.float32).reshape(2)
+        center = np.asarray(meta['input_center'], dtype=np.float32).reshape(2)
+        scale = np.asarray(meta['input_scale'], dtype=np.float32).reshape(2)
+        crop_px = (kpt_norm[i] + 1.0) * 0.5 * input_size
+        image_px = crop_px / input_size * scale + center - 0.5 * scale
+        results.append(InstanceData(
+            vertices=vertices[i:i + 1], keypoints_3d=joints[i:i + 1], camera=camera[i:i + 1],
+            keypoints=image_px[None].astype(np.float32),
+            keypoint_scores=np.ones((1, joints.shape[1]), dtype=np.float32)))
+    return results
 
 
 def _stack_labels(batch_data_samples: OptSampleList, key: str, device: torch.device) -> Tensor:
