@@ -51,16 +51,9 @@ param_scheduler = [
          begin=max_iters * 3 // 4, end=max_iters),
 ]
 default_hooks = _base_.world_hooks
-train_dataloader = dict(
-    _delete_=True, batch_size=8, **_base_.world_train_loader,
-    dataset=dict(_base_.world_train, pipeline=_base_.world_mesh_pipeline))
-test_dataloader = dict(
-    _delete_=True, **_base_.world_test_loader,
-    dataset=dict(_base_.world_test, pipeline=_base_.world_mesh_pipeline))
-test_evaluator = dict(
-    _delete_=True, type='MeshMetric', prefix='test', protocols=['A', 'B'],
-    body_model=dict(type='GenderedSMPL', model_path=_base_.world_body_model_dir),
-    joint_regressor=_base_.world_j_regressor_h36m)
+train_dataloader = dict(_delete_=True, **_base_.world_mesh_train_loader)
+test_dataloader = dict(_delete_=True, **_base_.world_mesh_test_loader)
+test_evaluator = dict(_delete_=True, **_base_.world_mesh_test_evaluator)
 
 visualizer = dict(faces=_base_.world_body_model_dir)
 log_processor = _base_.world_log_processor

@@ -81,13 +81,13 @@ class QuickstartBudget:
 BUDGETS = {
     'full': QuickstartBudget(
         name='full', num_train=2000, num_test=200, num_test_occluded=200,
-        max_iters=dict(), num_overlays=3, minutes=20),
+        max_iters=dict(), num_overlays=3, minutes=15),
     'quick': QuickstartBudget(
         name='quick', num_train=600, num_test=60, num_test_occluded=60,
         max_iters=dict(resnet_heatmap=300, swinv2_heatmap=100, pct_tokenizer=300,
                        pct_classifier=150, postometro=1000, fastmetro=1000,
                        oracle=1000, vqhps=500, mesh_vqvae=200), num_overlays=2,
-        minutes=6),
+        minutes=8),
 }
 
 

@@ -97,3 +97,15 @@ world_hooks = dict(
                     max_keep_ckpts=1))
 world_log_processor = dict(by_epoch=False, window_size=10)
 world_randomness = dict(seed=0)
+
+# The mesh models' data and test metric on the world (the PostoMETRO-S, FastMETRO-S and VQ-HPS
+# quickstart configs: `train_dataloader = dict(_delete_=True, **_base_.world_mesh_train_loader)`
+# etc.): batches of 8 training crops; the test split scored by MeshMetric (protocols A and B).
+world_mesh_train_loader = dict(batch_size=8, **world_train_loader,
+                               dataset=dict(world_train, pipeline=world_mesh_pipeline))
+world_mesh_test_loader = dict(**world_test_loader,
+                              dataset=dict(world_test, pipeline=world_mesh_pipeline))
+world_mesh_test_evaluator = dict(
+    type='MeshMetric', prefix='test', protocols=['A', 'B'],
+    body_model=dict(type='GenderedSMPL', model_path=world_body_model_dir),
+    joint_regressor=world_j_regressor_h36m)

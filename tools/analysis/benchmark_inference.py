@@ -1,0 +1,143 @@
+"""CPU inference speed of a mesh model in eager PyTorch fp32, ONNX Runtime fp32 and ONNX Runtime
+int8 (``pytorch2onnx.py --int8``), interleaved in one process, with the output differences.
+
+    python tools/analysis/benchmark_inference.py [--config configs/postometro/...py]
+        [--checkpoint CKPT] [--topology-dir DIR] [--batch-sizes 1 8] [--rounds 5]
+        [--threads 2] [--frame-size 640 480] [--out result.json]
+
+Weights are random unless ``--checkpoint`` is given (speed does not depend on them; the int8
+accuracy cost does, so measure that on a test set with ``tools/deployment/test_onnx.py``). The
+config's mesh files are replaced by the SMPL-topology files of ``--topology-dir`` (default
+``smpl_topology`` in ``$POSTOMETRO_MM_REFERENCE_DATA`` or ``../shared/reference_data``). The
+model is exported to a temporary folder at the config's crop size. Every round times each
+backend once per batch size (raw crops in, vertices / joints / camera out), so load changes hit
+all backends alike; one warm-up round is not counted. Then a ``--frame-size`` frame with the
+whole image as the person box goes through ``inference_mesh`` (crop pipeline, model,
+post-processing; no detector, no drawing) in each backend. Medians in seconds, speed-ups
+against eager.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import tempfile
+import time
+from typing import Callable, Dict
+
+import numpy as np
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT_CONFIG = osp.join(REPO, 'configs', 'postometro', 'postometro-s_r50_mixed-256x256.py')
+DEFAULT_TOPOLOGY = osp.join(
+    os.environ.get('POSTOMETRO_MM_REFERENCE_DATA',
+                   osp.join(REPO, '..', 'shared', 'reference_data')), 'smpl_topology')
+BACKENDS = ('eager fp32', 'onnxruntime fp32', 'onnxruntime int8')
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--config', default=DEFAULT_CONFIG, help='mesh model config')
+    parser.add_argument('--checkpoint', help='checkpoint (random weights if omitted)')
+    parser.add_argument('--topology-dir', default=DEFAULT_TOPOLOGY,
+                        help='folder with mesh_downsampling.npz and J_regressor_h36m_correct.npy')
+    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8])
+    parser.add_argument('--rounds', type=int, default=5, help='timed rounds')
+    parser.add_argument('--threads', type=int, default=2,
+                        help='intra-op threads of torch and of ONNX Runtime')
+    parser.add_argument('--frame-size', type=int, nargs=2, default=(640, 480),
+                        metavar=('W', 'H'))
+    parser.add_argument('--out', help='also write the results as JSON')
+    return parser.parse_args()
+
+
+def timed(step: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    from postometro_mm.apis import ONNXRuntimeMeshModel, inference_mesh, init_model
+    from postometro_mm.apis.onnx_export import export_onnx, pytorch_outputs, quantize_int8
+    from postometro_mm.apis.onnxruntime_model import onnxruntime_session
+
+    options = {
+        'model.head.mesh_sampler.filename': osp.join(args.topology_dir, 'mesh_downsampling.npz'),
+        'model.head.joint_regressor': osp.join(args.topology_dir,
+                                               'J_regressor_h36m_correct.npy')}
+    model = init_model(args.config, args.checkpoint, device='cpu', cfg_options=options)
+    size = next(tuple(step['input_size'][::-1])
+                for step in model.cfg.test_dataloader.dataset.pipeline if 'input_size' in step)
+    results = dict(config=osp.relpath(args.config, REPO), threads=args.threads,
+                   rounds=args.rounds, crop=list(size), cpu=os.cpu_count(), seconds={},
+                   max_abs_difference={}, frame_seconds={})
+    with tempfile.TemporaryDirectory() as folder:
+        fp32, int8 = osp.join(folder, 'model.onnx'), osp.join(folder, 'model_int8.onnx')
+        print(f'exporting {results["config"]} at {size[0]}x{size[1]} ...', flush=True)
+        export_onnx(model, fp32, size)
+        quantize_int8(fp32, int8)
+        sessions = {'onnxruntime fp32': onnxruntime_session(fp32, args.threads),
+                    'onnxruntime int8': onnxruntime_session(int8, args.threads)}
+
+        def run(backend: str, crops: np.ndarray) -> Dict[str, np.ndarray]:
+            if backend == 'eager fp32':
+                return pytorch_outputs(model, crops)
+            names = [o.name for o in sessions[backend].get_outputs()]
+            return dict(zip(names, sessions[backend].run(None, {'crops': crops})))
+
+        rng = np.random.default_rng(0)
+        for batch in args.batch_sizes:
+            crops = rng.uniform(0, 255, (batch, 3, *size)).astype(np.float32)
+            reference = run('eager fp32', crops)
+            results['max_abs_difference'][batch] = {
+                b: {k: float(np.abs(v - reference[k]).max()) for k, v in run(b, crops).items()}
+                for b in BACKENDS[1:]}
+            times = {b: [] for b in BACKENDS}
+            for round_index in range(args.rounds + 1):  # round 0: warm-up
+                for backend in BACKENDS:
+                    seconds = timed(lambda: run(backend, crops))
+                    if round_index:
+                        times[backend].append(seconds)
+            results['seconds'][batch] = {b: statistics.median(t) for b, t in times.items()}
+            print(f'batch {batch}: ' + ', '.join(
+                f'{b} {s / batch:.3f} s/crop' for b, s in results['seconds'][batch].items()),
+                flush=True)
+
+        width, height = args.frame_size
+        frame = (rng.random((height, width, 3)) * 255).astype(np.uint8)
+        models = {'eager fp32': model,
+                  'onnxruntime fp32': ONNXRuntimeMeshModel(model.cfg, fp32, args.threads),
+                  'onnxruntime int8': ONNXRuntimeMeshModel(model.cfg, int8, args.threads)}
+        frame_times = {b: [] for b in BACKENDS}
+        for round_index in range(args.rounds + 1):
+            for backend, runner in models.items():
+                seconds = timed(lambda: inference_mesh(runner, frame, decode_pose=False))
+                if round_index:
+                    frame_times[backend].append(seconds)
+        results['frame_seconds'] = {b: statistics.median(t) for b, t in frame_times.items()}
+    print(f'\n{results["config"]}, crops {size[0]}x{size[1]}, {args.threads} thread(s), '
+          f'median of {args.rounds} interleaved rounds (s per crop; speed-up against eager)')
+    print('| batch | ' + ' | '.join(BACKENDS) + ' |\n|---|' + '---|' * len(BACKENDS))
+    for batch, seconds in results['seconds'].items():
+        eager = seconds['eager fp32']
+        print(f'| {batch} | ' + ' | '.join(
+            f'{seconds[b] / batch:.3f} ({eager / seconds[b]:.2f}x)' for b in BACKENDS) + ' |')
+    frame_eager = results['frame_seconds']['eager fp32']
+    print(f'| {width}x{height} frame, whole-image box, frames/s | ' + ' | '.join(
+        f'{1 / results["frame_seconds"][b]:.2f} ({frame_eager / results["frame_seconds"][b]:.2f}x)'
+        for b in BACKENDS) + ' |')
+    for batch, diffs in results['max_abs_difference'].items():
+        print(f'batch {batch}, max |output - eager|: ' + '; '.join(
+            f'{b}: ' + ', '.join(f'{k} {v:.2e}' for k, v in d.items()) for b, d in diffs.items()))
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
