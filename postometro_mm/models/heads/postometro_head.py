@@ -11,24 +11,11 @@ from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
 from ...body_models.joint_regressors import load_joint_regressor, regress_joints
-from ...body_models.joint_sets import (H36M17_PELVIS_INDEX, H36M17_TO_J14, J14_HIP_INDICES,
-                                      J14_NAMES, J24_TO_J14)
+from ...body_models.joint_sets import H36M17_TO_J14, J14_HIP_INDICES, J14_NAMES, J24_TO_J14
 from ..layers import PreNormTransformer, SinePositionEncoding2D
+from .mesh_head_utils import PELVIS, crop_to_image_px, project_weak_perspective, stack_labels
 
 Feats = Union[Tensor, Sequence[Tensor]]
-PELVIS = slice(H36M17_PELVIS_INDEX, H36M17_PELVIS_INDEX + 1)
-
-
-def project_weak_perspective(points: Tensor, camera: Tensor) -> Tensor:
-    """METRO/FastMETRO weak-perspective projection ``x = s * (X_xy + t)``.
-
-    Args:
-        points (Tensor): (B, N, 3) root-relative points, m.
-        camera (Tensor): (B, 3) ``(s, tx, ty)``.
-    Returns:
-        Tensor: (B, N, 2) in normalised crop coordinates ([-1, 1] spans the crop).
-    """
-    return camera[:, None, :1] * (points[..., :2] + camera[:, None, 1:])
 
 
 @MODELS.register_module()
@@ -265,10 +252,10 @@ class PostoMETROHead(BaseHead):
         preds = self.forward(feats, pose_tokens)
         pred = self.root_relative(preds)
         device = preds['pred_cam'].device
-        has_smpl, has_3d, has_2d = (_stack_labels(batch_data_samples, k, device).reshape(-1)
+        has_smpl, has_3d, has_2d = (stack_labels(batch_data_samples, k, device).reshape(-1)
                                     for k in ('has_smpl', 'has_3d', 'has_2d'))
-        joints_3d = _stack_labels(batch_data_samples, 'joints_3d', device)[:, J24_TO_J14]
-        joints_2d = _stack_labels(batch_data_samples, 'joints_2d', device)[:, J24_TO_J14]
+        joints_3d = stack_labels(batch_data_samples, 'joints_3d', device)[:, J24_TO_J14]
+        joints_2d = stack_labels(batch_data_samples, 'joints_2d', device)[:, J24_TO_J14]
         gt_fine, gt_mid, gt_coarse = self.gt_meshes(batch_data_samples, has_smpl)
 
         token_joints = preds['pred_joints']
@@ -306,9 +293,9 @@ class PostoMETROHead(BaseHead):
             if self.body_model is None:
                 raise RuntimeError('PostoMETROHead.loss needs ground-truth meshes: set '
                                    "body_model=dict(type='GenderedSMPL', model_path=...)")
-            pose = _stack_labels(batch_data_samples, 'smpl_pose', device)[valid]
-            betas = _stack_labels(batch_data_samples, 'smpl_betas', device)[valid]
-            gender = _stack_labels(batch_data_samples, 'gender', device).reshape(-1)[valid]
+            pose = stack_labels(batch_data_samples, 'smpl_pose', device)[valid]
+            betas = stack_labels(batch_data_samples, 'smpl_betas', device)[valid]
+            gender = stack_labels(batch_data_samples, 'gender', device).reshape(-1)[valid]
             fine[valid] = self.body_model(pose, betas, gender.long()).to(fine.dtype)
         pelvis = regress_joints(fine, self._regressor())[:, PELVIS]
         mid = self.mesh_sampler.downsample(fine, from_level=0, to_level=1)
@@ -354,35 +341,12 @@ def mesh_predictions(vertices: Tensor, camera: Tensor, h36m_regressor: Tensor,
     camera = camera.detach().cpu().numpy()
     results = []
     for i, data_sample in enumerate(batch_data_samples):
-        meta = data_sample.metainfo
-        missing = [k for k in ('input_size', 'input_center', 'input_scale') if k not in meta]
-        if missing:
-            raise KeyError(f'mesh_predictions: data sample metainfo lacks {missing} (set by '
-                           'the crop transform and packed by PackMeshInputs)')
-        input_size = np.asarray(meta['input_size'], dtype=np.float32).reshape(2)
-        center = np.asarray(meta['input_center'], dtype=np.float32).reshape(2)
-        scale = np.asarray(meta['input_scale'], dtype=np.float32).reshape(2)
-        crop_px = (kpt_norm[i] + 1.0) * 0.5 * input_size
-        image_px = crop_px / input_size * scale + center - 0.5 * scale
+        image_px = crop_to_image_px(kpt_norm[i], data_sample.metainfo, 'mesh_predictions')
         results.append(InstanceData(
             vertices=vertices[i:i + 1], keypoints_3d=joints[i:i + 1], camera=camera[i:i + 1],
-            keypoints=image_px[None].astype(np.float32),
+            keypoints=image_px[None],
             keypoint_scores=np.ones((1, joints.shape[1]), dtype=np.float32)))
     return results
-
-
-def _stack_labels(batch_data_samples: OptSampleList, key: str, device: torch.device) -> Tensor:
-    """Concatenate ``gt_instance_labels.<key>`` of every sample along the instance axis."""
-    if not batch_data_samples:
-        raise ValueError('PostoMETROHead.loss needs batch_data_samples with gt_instance_labels')
-    values = []
-    for data_sample in batch_data_samples:
-        labels = data_sample.gt_instance_labels
-        if key not in labels:
-            raise KeyError(f'PostoMETROHead: gt_instance_labels lacks "{key}" '
-                           f'(has {sorted(labels.keys())}); pack it with PackMeshInputs')
-        values.append(torch.as_tensor(labels.get(key)))
-    return torch.cat(values).to(device)
 
 
 def _load_faces(path: str, num_vertices: int) -> np.ndarray:

@@ -13,13 +13,12 @@ from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
 from ...body_models.joint_regressors import load_joint_regressor, regress_joints
-from ...body_models.joint_sets import H36M17_PELVIS_INDEX, H36M17_TO_J14, J24_TO_J14
+from ...body_models.joint_sets import H36M17_TO_J14, J24_TO_J14
 from ...utils.rotations import axis_angle_to_matrix, rotation_6d_to_matrix
 from ..layers import CausalTokenClassifier, PreNormTransformer, SinePositionEncoding2D
-from .postometro_head import _stack_labels, project_weak_perspective
+from .mesh_head_utils import PELVIS, crop_to_image_px, project_weak_perspective, stack_labels
 
 Feats = Union[Tensor, Sequence[Tensor]]
-PELVIS = slice(H36M17_PELVIS_INDEX, H36M17_PELVIS_INDEX + 1)
 
 
 @MODELS.register_module()
@@ -218,10 +217,10 @@ class VQHPSHead(BaseHead):
             raise RuntimeError('VQHPSHead.loss needs ground-truth meshes: set '
                                "body_model=dict(type='GenderedSMPL', model_path=...)")
         device = valid.device
-        pose = _stack_labels(batch_data_samples, 'smpl_pose', device)[valid].clone()
+        pose = stack_labels(batch_data_samples, 'smpl_pose', device)[valid].clone()
         pose[:, :3] = 0
-        betas = _stack_labels(batch_data_samples, 'smpl_betas', device)[valid]
-        gender = _stack_labels(batch_data_samples, 'gender', device).reshape(-1)[valid]
+        betas = stack_labels(batch_data_samples, 'smpl_betas', device)[valid]
+        gender = stack_labels(batch_data_samples, 'gender', device).reshape(-1)[valid]
         return self.mesh_tokenizer.encode(self.body_model(pose, betas, gender.long()))
 
     def loss(self, feats: Feats, rot_feats: Tensor, batch_data_samples: OptSampleList,
@@ -231,7 +230,7 @@ class VQHPSHead(BaseHead):
         preds = self.forward(feats, rot_feats)
         logits, rotmat = preds['logits'], preds['rotmat']
         device = logits.device
-        has_smpl, has_2d = (_stack_labels(batch_data_samples, k, device).reshape(-1)
+        has_smpl, has_2d = (stack_labels(batch_data_samples, k, device).reshape(-1)
                             for k in ('has_smpl', 'has_2d'))
         valid = has_smpl > 0
         losses = dict(loss_tokens=logits.sum() * 0, loss_rotation=rotmat.sum() * 0,
@@ -243,10 +242,10 @@ class VQHPSHead(BaseHead):
                 valid_logits.flatten(0, 1), tokens.flatten())
             losses['acc_tokens'] = (valid_logits.argmax(-1) == tokens).float().mean()
             gt_rotmat = axis_angle_to_matrix(
-                _stack_labels(batch_data_samples, 'smpl_pose', device)[valid, :3])
+                stack_labels(batch_data_samples, 'smpl_pose', device)[valid, :3])
             losses['loss_rotation'] = self.loss_rotation_weight * F.mse_loss(
                 rotmat[valid], gt_rotmat.to(rotmat))
-        joints_2d = _stack_labels(batch_data_samples, 'joints_2d', device)[:, J24_TO_J14]
+        joints_2d = stack_labels(batch_data_samples, 'joints_2d', device)[:, J24_TO_J14]
         joints = self.posed(self.canonical_meshes(logits), rotmat)['joints_rotated']
         losses['loss_joints_2d'] = self.loss_joints_2d(
             project_weak_perspective(joints, preds['camera']), joints_2d, has_2d)
@@ -271,18 +270,11 @@ class VQHPSHead(BaseHead):
         arrays = {k: v.detach().cpu().numpy() for k, v in arrays.items()}
         results = []
         for i, data_sample in enumerate(batch_data_samples):
-            meta = data_sample.metainfo
-            missing = [k for k in ('input_center', 'input_scale') if k not in meta]
-            if missing:
-                raise KeyError(f'VQHPSHead.predict: data sample metainfo lacks {missing} '
-                               '(set by the crop transform and packed by PackMeshInputs)')
-            # [-1, 1] spans the crop, i.e. the box input_center +- input_scale / 2
-            center, scale = (np.asarray(meta[k], dtype=np.float32).reshape(2)
-                             for k in ('input_center', 'input_scale'))
-            image_px = (arrays['kpt_norm'][i] + 1.0) * 0.5 * scale + center - 0.5 * scale
+            image_px = crop_to_image_px(arrays['kpt_norm'][i], data_sample.metainfo,
+                                        'VQHPSHead.predict')
             results.append(InstanceData(
                 vertices=arrays['vertices'][i:i + 1], keypoints_3d=arrays['keypoints_3d'][i:i + 1],
-                camera=arrays['camera'][i:i + 1], keypoints=image_px[None].astype(np.float32),
+                camera=arrays['camera'][i:i + 1], keypoints=image_px[None],
                 keypoint_scores=np.ones((1, image_px.shape[0]), dtype=np.float32),
                 token_indices=arrays['token_indices'][i:i + 1],
                 token_probs=arrays['token_probs'][i:i + 1]))

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 from mmpose.registry import MODELS
 from postometro_mm.models.converters import (fastmetro_official_to_plugin,
@@ -41,7 +42,7 @@ def test_reference_layout_round_trip(reference_data_dir, key_file):
     official = reference_state_dict(reference_data_dir / 'official_state_dicts' / key_file)
     model_cfg = mesh_model_config(str(REPO / 'configs' / 'postometro' / VARIANTS[key_file]),
                                   str(reference_data_dir / 'smpl_topology'))
-    with torch.device('meta'):
+    with DefaultScope.overwrite_default_scope('mmpose'), torch.device('meta'):
         model = MODELS.build(model_cfg)
 
     plugin, unmapped = postometro_official_to_plugin(official)
