@@ -7,7 +7,7 @@ Runtime user feeds the same crops as the PyTorch pipeline. Outputs: ``vertices``
 API centres them), and ``camera`` (B, 3) = (s, tx, ty). The batch axis is dynamic.
 """
 import warnings
-from typing import Dict, Sequence
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -42,6 +42,16 @@ class MeshModelForExport(nn.Module):
             x = (x - preprocessor.mean) / preprocessor.std
         out = self.model(x, mode='tensor')
         return out['pred_vertices'], out['pred_joints'], out['pred_cam']
+
+
+def crop_size(model: nn.Module) -> Tuple[int, int]:
+    """(H, W) of the crop transform of the test pipeline of ``model.cfg`` (the size to export
+    at)."""
+    for step in model.cfg.test_dataloader.dataset.pipeline:
+        if 'input_size' in step:
+            width, height = step['input_size']
+            return int(height), int(width)
+    raise KeyError('the config\'s test pipeline has no transform with input_size (the crop)')
 
 
 def export_onnx(model: nn.Module, path: str, input_size: Sequence[int], opset: int = 17,

@@ -63,7 +63,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     from postometro_mm.apis import ONNXRuntimeMeshModel, inference_mesh, init_model
-    from postometro_mm.apis.onnx_export import export_onnx, pytorch_outputs, quantize_int8
+    from postometro_mm.apis.onnx_export import (crop_size, export_onnx, pytorch_outputs,
+                                                quantize_int8)
     from postometro_mm.apis.onnxruntime_model import onnxruntime_session
 
     options = {
@@ -71,8 +72,7 @@ def main() -> None:
         'model.head.joint_regressor': osp.join(args.topology_dir,
                                                'J_regressor_h36m_correct.npy')}
     model = init_model(args.config, args.checkpoint, device='cpu', cfg_options=options)
-    size = next(tuple(step['input_size'][::-1])
-                for step in model.cfg.test_dataloader.dataset.pipeline if 'input_size' in step)
+    size = crop_size(model)
     results = dict(config=osp.relpath(args.config, REPO), threads=args.threads,
                    rounds=args.rounds, crop=list(size), cpu=os.cpu_count(), seconds={},
                    max_abs_difference={}, frame_seconds={})

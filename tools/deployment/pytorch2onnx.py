@@ -24,19 +24,11 @@ import numpy as np
 from mmengine.config import DictAction
 
 from postometro_mm.apis import init_model
-from postometro_mm.apis.onnx_export import export_onnx, pytorch_outputs, quantize_int8
+from postometro_mm.apis.onnx_export import (crop_size, export_onnx, pytorch_outputs,
+                                            quantize_int8)
 from postometro_mm.apis.onnxruntime_model import onnxruntime_outputs
 from postometro_mm.body_models.npz_io import plain_file_mode
 from postometro_mm.utils.cli import refuse_overwrite, run_cli
-
-
-def crop_size(model) -> tuple:
-    """(H, W) of the crop transform of the model's inference pipeline."""
-    for step in model.cfg.test_dataloader.dataset.pipeline:
-        if 'input_size' in step:
-            width, height = step['input_size']
-            return int(height), int(width)
-    raise KeyError('the config\'s test pipeline has no transform with input_size (the crop)')
 
 
 def write_atomically(path: str, write) -> None:

@@ -1,14 +1,33 @@
 """What the mesh heads (PostoMETRO / FastMETRO, VQ-HPS) share: labels stacked from the data
-samples, the weak-perspective projection and the crop-to-image mapping of projected points."""
+samples, the pelvis centring, the weak-perspective projection and the crop-to-image mapping of
+projected points."""
+from typing import Tuple
+
 import numpy as np
 import torch
 from torch import Tensor
 
 from mmpose.utils.typing import OptSampleList
-from ...body_models.joint_sets import H36M17_PELVIS_INDEX
+from ...body_models.joint_regressors import regress_joints
+from ...body_models.joint_sets import H36M17_PELVIS_INDEX, H36M17_TO_J14
 
 #: The H36M-17 pelvis as a slice (indexing with it keeps the joint axis).
 PELVIS = slice(H36M17_PELVIS_INDEX, H36M17_PELVIS_INDEX + 1)
+
+
+def pelvis_and_joints(vertices: Tensor, h36m_regressor: Tensor) -> Tuple[Tensor, Tensor]:
+    """The H36M pelvis of fine meshes and their J14 relative to it.
+
+    Args:
+        vertices (Tensor): (B, V, 3) meshes, m.
+        h36m_regressor (Tensor): (17, V) H36M joint regressor.
+
+    Returns:
+        tuple[Tensor, Tensor]: pelvis (B, 1, 3) and pelvis-relative J14 (B, 14, 3).
+    """
+    h36m = regress_joints(vertices, h36m_regressor)
+    pelvis = h36m[:, PELVIS]
+    return pelvis, h36m[:, H36M17_TO_J14] - pelvis
 
 
 def project_weak_perspective(points: Tensor, camera: Tensor) -> Tensor:

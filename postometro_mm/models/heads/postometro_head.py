@@ -11,9 +11,10 @@ from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
 from ...body_models.joint_regressors import load_joint_regressor, regress_joints
-from ...body_models.joint_sets import H36M17_TO_J14, J14_HIP_INDICES, J14_NAMES, J24_TO_J14
+from ...body_models.joint_sets import J14_HIP_INDICES, J14_NAMES, J24_TO_J14
 from ..layers import PreNormTransformer, SinePositionEncoding2D
-from .mesh_head_utils import PELVIS, crop_to_image_px, project_weak_perspective, stack_labels
+from .mesh_head_utils import (PELVIS, crop_to_image_px, pelvis_and_joints,
+                              project_weak_perspective, stack_labels)
 
 Feats = Union[Tensor, Sequence[Tensor]]
 
@@ -232,13 +233,12 @@ class PostoMETROHead(BaseHead):
             dict: ``vertices_coarse/mid/fine`` (B, V_l, 3) and ``mesh_joints`` (B, 14, 3) J14
             regressed from the fine mesh, all pelvis-relative.
         """
-        h36m = regress_joints(preds['pred_vertices'], self._regressor())
-        pelvis = h36m[:, PELVIS]
+        pelvis, joints = pelvis_and_joints(preds['pred_vertices'], self._regressor())
         return dict(
             vertices_coarse=preds['pred_vertices_coarse'] - pelvis,
             vertices_mid=preds['pred_vertices_mid'] - pelvis,
             vertices_fine=preds['pred_vertices'] - pelvis,
-            mesh_joints=h36m[:, H36M17_TO_J14] - pelvis)
+            mesh_joints=joints)
 
     # ------------------------------------------------------------------ training
     def loss(self, feats: Feats, batch_data_samples: OptSampleList, train_cfg: ConfigType = {},
@@ -331,10 +331,8 @@ def mesh_predictions(vertices: Tensor, camera: Tensor, h36m_regressor: Tensor,
         original-image pixels (through the crop, as mmpose codecs do) with
         ``keypoint_scores`` (1, 14) of ones.
     """
-    h36m = regress_joints(vertices, h36m_regressor)
-    pelvis = h36m[:, PELVIS]
+    pelvis, joints = pelvis_and_joints(vertices, h36m_regressor)
     vertices = vertices - pelvis
-    joints = h36m[:, H36M17_TO_J14] - pelvis
     kpt_norm = project_weak_perspective(joints, camera).detach().cpu().numpy()
     vertices = vertices.detach().cpu().numpy()
     joints = joints.detach().cpu().numpy()
