@@ -90,7 +90,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     out.add_argument('--show', action='store_true', help='show the frames in a window')
     out.add_argument('--alpha', type=float, default=0.8, help='mesh opacity')
     run = parser.add_argument_group('run')
-    run.add_argument('--batch-size', type=int, default=16, help='crops per forward pass')
+    run.add_argument('--batch-size', type=int, default=16,
+                     help='crops per forward pass; the crops of consecutive video frames and '
+                     'folder images share a batch (a webcam\'s frames go through one by one)')
+    run.add_argument('--no-overlap', action='store_true',
+                     help='read, predict and draw one frame after the other (default: reading, '
+                     'detection + inference and drawing + writing overlap in threads)')
     run.add_argument('--backend', choices=BACKENDS, default='pytorch',
                      help='mesh model backend; onnxruntime: CHECKPOINT is the .onnx file of '
                      'tools/deployment/pytorch2onnx.py (fp32 or int8), run on the CPU')
@@ -110,6 +115,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('give either --bboxes or --det-config, not both')
     if not (args.out_dir or args.show):
         parser.error('nothing to do: give --out-dir and/or --show')
+    if args.batch_size < 1:
+        parser.error(f'--batch-size must be at least 1, got {args.batch_size}')
     if args.threads is not None and args.threads < 1:
         parser.error(f'--threads must be at least 1, got {args.threads}')
     if args.max_persons is not None and args.max_persons < 1:
@@ -187,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         for result in inferencer(source, bboxes=bboxes, bbox_format=args.bbox_format,
                                  side_view=args.side_view, pose_2d=args.draw_pose_2d,
-                                 alpha=args.alpha):
+                                 alpha=args.alpha, overlap=not args.no_overlap):
             frame, sample = result['frame'], result['predictions']
             if progress is not None:
                 progress.update()

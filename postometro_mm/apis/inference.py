@@ -330,35 +330,86 @@ def inference_mesh(model: nn.Module,
         Fig. 3 b). Metainfo adds ``focal_length`` and ``principal_point`` (px) of that camera.
     """
     image, path = read_image(img)
-    height, width = image.shape[:2]
-    boxes, scores = normalize_bboxes(bboxes, (height, width), bbox_format)
     if decode_pose is None:
         decode_pose = has_decoded_pose(model)
-    elif decode_pose and not has_decoded_pose(model):
+    crops = person_crops(model, image, path, bboxes, bbox_format)
+    samples = predict_crops(model, crops, batch_size, decode_pose)
+    place_people(samples, image.shape[:2], focal_length)
+    return samples
+
+
+def person_crops(model: nn.Module, image: np.ndarray, path: Optional[str],
+                 bboxes: Union[None, Sequence, np.ndarray] = None,
+                 bbox_format: str = 'xyxy') -> List[dict]:
+    """The model's inference pipeline run on every person box of an image (the first step
+    of :func:`inference_mesh`).
+
+    Args:
+        model (nn.Module): a mesh estimator from :func:`init_model` (or an
+            :class:`ONNXRuntimeMeshModel`).
+        image (np.ndarray): BGR uint8 (H, W, 3), as :func:`read_image` returns it.
+        path (str, optional): its file.
+        bboxes, bbox_format: as in :func:`inference_mesh`.
+
+    Returns:
+        list[dict]: one packed crop (``inputs``, ``data_samples``) per box, in box order.
+    """
+    boxes, scores = normalize_bboxes(bboxes, image.shape[:2], bbox_format)
+    pipeline = getattr(model, 'inference_pipeline', None) or build_inference_pipeline(model.cfg)
+    return [pipeline(dict(img=image, img_path=path, bbox=box[None], bbox_score=score[None]))
+            for box, score in zip(boxes, scores[:, None])]
+
+
+@torch.no_grad()
+def predict_crops(model: nn.Module, crops: List[dict], batch_size: Optional[int] = None,
+                  decode_pose: bool = False) -> List[PoseDataSample]:
+    """Run the model on packed crops (of one image or of several) in batches of
+    ``batch_size`` (None: all at once).
+
+    Returns:
+        list[PoseDataSample]: one per crop, in order, with the model's ``pred_instances``
+        plus the crop's ``bboxes`` (1, 4) xyxy and ``bbox_scores`` (1,).
+
+    Raises:
+        ValueError: ``decode_pose`` for a model that cannot decode its pose tokens.
+    """
+    if decode_pose and not has_decoded_pose(model):
         raise ValueError('decode_pose=True needs a MeshEstimator whose pose tokenizer feeds its '
                          'neck (pose_token_source "pct" or "raw_keypoints"), got '
                          f'pose_token_source={getattr(model, "pose_token_source", None)!r}')
-    focal = float(focal_length) if focal_length else float(np.hypot(width, height))
-    principal = np.array([width / 2.0, height / 2.0], dtype=np.float32)
-    pipeline = getattr(model, 'inference_pipeline', None) or build_inference_pipeline(model.cfg)
-
-    data_list = [pipeline(dict(img=image, img_path=path, bbox=box[None], bbox_score=score[None]))
-                 for box, score in zip(boxes, scores[:, None])]
     results: List[PoseDataSample] = []
-    for chunk in _chunks(data_list, batch_size):
+    for chunk in _chunks(crops, batch_size):
         with (_decoded_pose_option(model, decode_pose) if has_decoded_pose(model)
               else nullcontext()):
             samples = model.test_step(pseudo_collate(chunk))
         for sample in samples:
             pred = sample.pred_instances
-            meta = sample.metainfo
-            center = np.asarray(meta['input_center'], np.float32).reshape(2)
-            scale = np.asarray(meta['input_scale'], np.float32).reshape(2)
             pred.bboxes = np.asarray(sample.gt_instances.bboxes, np.float32).reshape(1, 4)
             pred.bbox_scores = np.asarray(sample.gt_instances.bbox_scores,
                                           np.float32).reshape(1)
-            pred.camera_translation = _camera_translation(pred.camera[0], center,
-                                                          float(scale[0]), focal, principal)
-            sample.set_metainfo(dict(focal_length=focal, principal_point=principal))
             results.append(sample)
     return results
+
+
+def place_people(samples: List[PoseDataSample], image_shape: Tuple[int, int],
+                 focal_length: Optional[float] = None) -> None:
+    """Place the people of one image in its full-image camera (the last step of
+    :func:`inference_mesh`): set ``pred_instances.camera_translation`` (1, 3) m and the
+    metainfo ``focal_length`` / ``principal_point`` (px) of every sample, in place.
+
+    Args:
+        samples (list[PoseDataSample]): :func:`predict_crops` of the image's crops.
+        image_shape (tuple[int, int]): (H, W) of the image.
+        focal_length (float, optional): as in :func:`inference_mesh`.
+    """
+    height, width = image_shape
+    focal = float(focal_length) if focal_length else float(np.hypot(width, height))
+    principal = np.array([width / 2.0, height / 2.0], dtype=np.float32)
+    for sample in samples:
+        pred = sample.pred_instances
+        meta = sample.metainfo
+        center = np.asarray(meta['input_center'], np.float32).reshape(2)
+        scale = np.asarray(meta['input_scale'], np.float32).reshape(2)
+        pred.camera_translation = _camera_translation(pred.camera[0], center, float(scale[0]),
+                                                      focal, principal)
+        sample.set_metainfo(dict(focal_length=focal, principal_point=principal))

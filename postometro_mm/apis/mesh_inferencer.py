@@ -1,8 +1,9 @@
 """High-level mesh inference in the style of mmpose's ``MMPoseInferencer``: an optional mmdet
-person detector, many people per image, batched crops, drawing and export."""
+person detector, many people per image, crops of consecutive frames batched, frame reading,
+inference and drawing overlapped in threads."""
 import os.path as osp
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -16,9 +17,10 @@ from torch import nn
 from mmpose.evaluation.functional import nms
 from mmpose.structures import PoseDataSample, merge_data_samples
 from ..visualization.scene import draw_people
+from .background import BackgroundIterator
 from .frame_sources import Frame, FrameSource, open_source
-from .inference import (InferenceInputError, has_decoded_pose, inference_mesh, init_model,
-                        mesh_faces, read_image)
+from .inference import (InferenceInputError, has_decoded_pose, init_model, mesh_faces,
+                        person_crops, place_people, predict_crops, read_image)
 from .onnxruntime_model import ONNXRuntimeMeshModel
 
 #: Mesh-model backends of :class:`MeshInferencer` (and ``demo/mesh_demo.py --backend``).
@@ -134,8 +136,10 @@ class MeshInferencer:
     """Mesh recovery on images, folders, videos and webcams, many people per frame.
 
     Boxes come from the user (``bboxes`` of :meth:`predict` / :meth:`__call__`), else from the
-    mmdet detector (``det_model``), else the whole frame is one person. Crops of a frame run
-    through the model in batches of ``batch_size``.
+    mmdet detector (``det_model``), else the whole frame is one person. Crops run through the
+    model in batches of ``batch_size``: in :meth:`__call__` the crops of consecutive frames
+    (of videos, folders) share a batch, and reading frames, detection + inference and drawing
+    run in three threads that overlap (see :meth:`__call__`).
 
     Example::
 
@@ -159,7 +163,8 @@ class MeshInferencer:
         bbox_thr (float): minimum detection score. Default 0.3.
         nms_thr (float): NMS IoU threshold of the detections. Default 0.3.
         max_persons (int, optional): keep the best ``max_persons`` detections per frame.
-        batch_size (int): crops per forward pass. Default 16.
+        batch_size (int): crops per forward pass (in :meth:`__call__` the crops of
+            consecutive frames fill it). Default 16.
         focal_length (float, optional): assumed focal length (px) of the frames; None = the
             image diagonal.
         cfg_options (dict, optional): overrides of the mesh model config.
@@ -192,6 +197,8 @@ class MeshInferencer:
                  threads: Optional[int] = None) -> None:
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be at least 1, got {batch_size}')
         device = device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
         if threads is not None and backend == 'pytorch':
             torch.set_num_threads(threads)
@@ -240,11 +247,23 @@ class MeshInferencer:
             ``focal_length``, ``principal_point``.
         """
         image, path = read_image(img)
+        crops = self._crops(image, path, bboxes, bbox_format)
+        return self._image_sample(predict_crops(self.model, crops, self.batch_size,
+                                                self.has_decoded_pose), image.shape[:2], path)
+
+    def _crops(self, image: np.ndarray, path: Optional[str], bboxes,
+               bbox_format: str) -> List[dict]:
+        """The packed crops of an image's people (user boxes, else detections)."""
         boxes = self.boxes(image, bboxes)
         fmt = bbox_format if bboxes is not None else 'xyxy'
-        samples = inference_mesh(self.model, image, boxes, fmt, self.batch_size,
-                                 self.focal_length)
-        height, width = image.shape[:2]
+        return person_crops(self.model, image, path, boxes, fmt)
+
+    def _image_sample(self, samples: List[PoseDataSample], image_shape: Tuple[int, int],
+                      path: Optional[str]) -> PoseDataSample:
+        """The predicted crops of one image placed in its camera and merged (see
+        :meth:`predict`)."""
+        place_people(samples, image_shape, self.focal_length)
+        height, width = image_shape
         focal = float(self.focal_length or np.hypot(width, height))
         meta = dict(img_path=path, ori_shape=(height, width), img_shape=(height, width),
                     focal_length=focal,
@@ -279,8 +298,17 @@ class MeshInferencer:
                  bboxes: Optional[Union[Sequence, np.ndarray]] = None,
                  bbox_format: str = 'xyxy', return_vis: bool = True,
                  side_view: bool = False, pose_2d: bool = False, alpha: float = 0.8,
-                 max_frames: Optional[int] = None) -> Iterator[dict]:
+                 max_frames: Optional[int] = None, overlap: bool = True) -> Iterator[dict]:
         """Run on every frame of an input.
+
+        With ``overlap`` (default) three threads work side by side: one reads and decodes
+        frames (a few ahead), one detects people and runs the mesh model on the crops of
+        consecutive frames in batches of ``batch_size`` (a webcam's frames are not held back
+        for a batch: each goes through at once), and the caller's thread draws the results
+        and does what it wants with them (the demo writes files) while the next batch runs.
+        Results come in frame order. Without ``overlap`` every frame is read, predicted and
+        drawn in turn (:meth:`process_frame`). Both give the same predictions up to the
+        float rounding of other batch compositions.
 
         Args:
             inputs (str | FrameSource): image, folder, video, ``webcam[:id]`` (see
@@ -292,6 +320,7 @@ class MeshInferencer:
             pose_2d (bool): add the decoded-2D-pose panel.
             alpha (float): mesh opacity.
             max_frames (int, optional): stop after this many frames.
+            overlap (bool): run reading, inference and drawing in overlapping threads.
 
         Yields:
             dict: ``frame`` (:class:`Frame`), ``predictions`` (PoseDataSample or None when
@@ -299,17 +328,66 @@ class MeshInferencer:
             array or None).
         """
         source = inputs if isinstance(inputs, FrameSource) else open_source(inputs, max_frames)
-        for frame in source:
-            yield self.process_frame(frame, bboxes, bbox_format, return_vis, side_view,
-                                     pose_2d, alpha)
+        draw = dict(return_vis=return_vis, side_view=side_view, pose_2d=pose_2d, alpha=alpha)
+        if not overlap:
+            for frame in source:
+                yield self.process_frame(frame, bboxes, bbox_format, **draw)
+            return
+        frames = BackgroundIterator(source, depth=4, name='mesh frame reader')
+        predicted = BackgroundIterator(
+            self._predicted_frames(frames, bboxes, bbox_format, source.kind != 'webcam'),
+            depth=max(2, self.batch_size), name='mesh inference')
+        try:
+            for frame, sample in predicted:
+                yield self._result(frame, sample, **draw)
+        finally:
+            predicted.close()
+            frames.close()
+
+    def _predicted_frames(self, frames: Iterator[Frame], bboxes, bbox_format: str,
+                          batch_frames: bool
+                          ) -> Iterator[Tuple[Frame, Optional[PoseDataSample]]]:
+        """(frame, merged predictions or None for unreadable frames) in frame order; with
+        ``batch_frames`` the crops of consecutive frames are gathered until a batch is full."""
+        pending: List[Tuple[Frame, Optional[List[dict]]]] = []
+        num_crops = 0
+        for frame in frames:
+            crops = (None if frame.image is None else
+                     self._crops(frame.image, frame.path, bboxes, bbox_format))
+            pending.append((frame, crops))
+            num_crops += len(crops or ())
+            if num_crops >= self.batch_size or not batch_frames:
+                yield from self._predict_frames(pending)
+                pending, num_crops = [], 0
+        if pending:
+            yield from self._predict_frames(pending)
+
+    def _predict_frames(self, pending: List[Tuple[Frame, Optional[List[dict]]]]
+                        ) -> Iterator[Tuple[Frame, Optional[PoseDataSample]]]:
+        """Run the crops of several frames together and split the predictions by frame."""
+        samples = predict_crops(self.model, [c for _, crops in pending for c in crops or ()],
+                                self.batch_size, self.has_decoded_pose)
+        start = 0
+        for frame, crops in pending:
+            if crops is None:
+                yield frame, None
+                continue
+            mine, start = samples[start:start + len(crops)], start + len(crops)
+            yield frame, self._image_sample(mine, frame.image.shape[:2], frame.path)
 
     def process_frame(self, frame: Frame, bboxes=None, bbox_format: str = 'xyxy',
                       return_vis: bool = True, side_view: bool = False,
                       pose_2d: bool = False, alpha: float = 0.8) -> dict:
         """Predict (and draw) one :class:`Frame`; see :meth:`__call__`."""
-        if frame.image is None:
+        sample = (None if frame.image is None else
+                  self.predict(frame.image, bboxes, bbox_format))
+        return self._result(frame, sample, return_vis, side_view, pose_2d, alpha)
+
+    def _result(self, frame: Frame, sample: Optional[PoseDataSample], return_vis: bool,
+                side_view: bool, pose_2d: bool, alpha: float) -> dict:
+        """The result dict of a predicted frame (see :meth:`__call__`), drawn if asked."""
+        if sample is None:
             return dict(frame=frame, predictions=None, visualization=None, error=frame.error)
-        sample = self.predict(frame.image, bboxes, bbox_format)
         if frame.path is not None:
             sample.set_metainfo(dict(img_path=frame.path))
         vis = (self.visualize(frame.image, sample, side_view, pose_2d, alpha) if return_vis

@@ -3,8 +3,8 @@
 :func:`~postometro_mm.apis.inference_mesh`, :class:`~postometro_mm.apis.MeshInferencer` and
 ``demo/mesh_demo.py`` use: ``cfg``, ``inference_pipeline``, ``test_step`` and the mesh faces.
 Its predictions follow the same contract as the PyTorch model's (the same post-processing,
-:func:`~postometro_mm.models.heads.postometro_head.mesh_predictions`), without the decoded 2D
-pose (the graph does not output it)."""
+:func:`~postometro_mm.models.heads.postometro_head.mesh_predictions`), with the decoded 2D pose
+when the graph outputs it (models whose pose tokenizer feeds the neck)."""
 from pathlib import Path
 from typing import Dict, List, Optional, Union
 
@@ -17,10 +17,10 @@ from torch import nn
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 from ..body_models.joint_regressors import load_joint_regressor
-from ..models.estimators.mesh_estimator import attach_predictions
+from ..models.estimators.mesh_estimator import add_decoded_pose, attach_predictions
 from ..models.heads.postometro_head import mesh_predictions
 from .inference import build_inference_pipeline, load_config
-from .onnx_export import INPUT_NAME, OUTPUT_NAMES
+from .onnx_export import DECODED_POSE_OUTPUT, INPUT_NAME, MESH_OUTPUTS
 
 #: Heads whose models the exporter writes.
 EXPORTED_HEADS = ('PostoMETROHead', )
@@ -43,10 +43,10 @@ def onnxruntime_session(path: str, threads: int = 1):
 
 def onnxruntime_outputs(path: str, crops: np.ndarray, threads: int = 1) -> Dict[str, np.ndarray]:
     """The outputs of the exported graph ``path`` run by ONNX Runtime (CPU) on raw crops
-    (B, 3, H, W)."""
-    outs = onnxruntime_session(path, threads).run(list(OUTPUT_NAMES),
-                                                  {INPUT_NAME: crops.astype(np.float32)})
-    return dict(zip(OUTPUT_NAMES, outs))
+    (B, 3, H, W), by output name."""
+    session = onnxruntime_session(path, threads)
+    names = [output.name for output in session.get_outputs()]
+    return dict(zip(names, session.run(names, {INPUT_NAME: crops.astype(np.float32)})))
 
 
 class ONNXRuntimeMeshModel(nn.Module):
@@ -87,14 +87,25 @@ class ONNXRuntimeMeshModel(nn.Module):
         self.session = onnxruntime_session(onnx_file, threads)
         inputs = [i.name for i in self.session.get_inputs()]
         outputs = [o.name for o in self.session.get_outputs()]
-        if inputs != [INPUT_NAME] or tuple(outputs) != OUTPUT_NAMES:
+        expected = (MESH_OUTPUTS, MESH_OUTPUTS + (DECODED_POSE_OUTPUT, ))
+        if inputs != [INPUT_NAME] or tuple(outputs) not in expected:
             raise ValueError(f'{onnx_file}: inputs {inputs} and outputs {outputs}, expected '
-                             f'[{INPUT_NAME!r}] and {list(OUTPUT_NAMES)} (an export of '
-                             'tools/deployment/pytorch2onnx.py)')
+                             f'[{INPUT_NAME!r}] and {list(MESH_OUTPUTS)} (+ '
+                             f'{DECODED_POSE_OUTPUT!r}): a mesh model exported by '
+                             'tools/deployment/pytorch2onnx.py')
+        self.output_names = outputs
         self.input_hw = tuple(self.session.get_inputs()[0].shape[2:])
         self.onnx_file = str(onnx_file)
         self.cfg = cfg
         self.dataset_meta = {}
+        #: ``output_decoded_pose`` (bool), as the PyTorch model's test_cfg.
+        self.test_cfg = {}
+
+    @property
+    def can_decode_pose(self) -> bool:
+        """Whether the graph outputs the decoded 2D pose (``test_cfg.output_decoded_pose``
+        then adds ``decoded_keypoints`` to the predictions, as in the PyTorch model)."""
+        return DECODED_POSE_OUTPUT in self.output_names
 
     def faces(self) -> np.ndarray:
         """(F, 3) int64 faces of the predicted (finest) mesh."""
@@ -110,13 +121,21 @@ class ONNXRuntimeMeshModel(nn.Module):
 
         Returns:
             list[PoseDataSample]: the samples with ``pred_instances`` (see
-            :func:`mesh_predictions`).
+            :func:`mesh_predictions`), with ``decoded_keypoints`` if
+            ``test_cfg['output_decoded_pose']``.
         """
         crops = np.stack([np.asarray(x, dtype=np.float32) for x in data['inputs']])
         if tuple(crops.shape[2:]) != self.input_hw:
             raise ValueError(f'{self.onnx_file} takes {self.input_hw} crops, the pipeline made '
                              f'{tuple(crops.shape[2:])}: export it at the config\'s input size')
-        vertices, _, camera = self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: crops})
-        preds = mesh_predictions(torch.from_numpy(vertices), torch.from_numpy(camera),
-                                 self.h36m_regressor, data['data_samples'])
-        return attach_predictions(preds, data['data_samples'], type(self).__name__)
+        outs = dict(zip(self.output_names, self.session.run(None, {INPUT_NAME: crops})))
+        samples = data['data_samples']
+        preds = mesh_predictions(torch.from_numpy(outs['vertices']),
+                                 torch.from_numpy(outs['camera']), self.h36m_regressor, samples)
+        if self.test_cfg.get('output_decoded_pose', False):
+            if not self.can_decode_pose:
+                raise ValueError(f'test_cfg.output_decoded_pose: {self.onnx_file} has no '
+                                 f'{DECODED_POSE_OUTPUT!r} output (its model has no pose '
+                                 'tokenizer feeding the neck)')
+            add_decoded_pose(preds, outs[DECODED_POSE_OUTPUT], samples)
+        return attach_predictions(preds, samples, type(self).__name__)

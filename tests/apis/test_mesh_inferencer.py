@@ -130,3 +130,83 @@ def test_max_persons_below_one_is_refused(max_persons):
     from postometro_mm.apis import PersonDetector
     with pytest.raises(InferenceInputError, match=f'max_persons must be at least 1.*{max_persons}'):
         PersonDetector('rtmdet/rtmdet_tiny_8xb32-300e_coco.py', max_persons=max_persons)
+
+
+def _video(path, num_frames, h=96, w=128):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 10, (w, h))
+    for i in range(num_frames):
+        writer.write(_image(20 + i, h, w))
+    writer.release()
+    return str(path)
+
+
+def _batch_sizes(monkeypatch):
+    """Record the number of crops of every predict_crops call of the inferencer."""
+    from postometro_mm.apis import mesh_inferencer
+    sizes = []
+    original = mesh_inferencer.predict_crops
+
+    def recording(model, crops, *args, **kwargs):
+        sizes.append(len(crops))
+        return original(model, crops, *args, **kwargs)
+
+    monkeypatch.setattr(mesh_inferencer, 'predict_crops', recording)
+    return sizes
+
+
+def test_overlapped_frames_give_the_frame_by_frame_results(tiny_model, tmp_path, monkeypatch):
+    """Crops of consecutive frames share batches (2 boxes a frame, batch 3: 4 + 4 + 2 crops
+    over 5 frames) and the results equal frame-by-frame inference, in frame order, with an
+    unreadable image in between kept in its place."""
+    folder = tmp_path / 'frames'
+    folder.mkdir()
+    for i in range(5):
+        cv2.imwrite(str(folder / f'f{i}.png'), _image(30 + i))
+    (folder / 'f2b.jpg').write_bytes(b'broken')
+    boxes = np.array([[0, 0, 60, 90], [40, 10, 120, 95]], np.float32)
+    inferencer = MeshInferencer(tiny_model, batch_size=3)
+    expected = list(inferencer(str(folder), bboxes=boxes, overlap=False, return_vis=False))
+    sizes = _batch_sizes(monkeypatch)
+    got = list(inferencer(str(folder), bboxes=boxes, return_vis=False))
+    assert sizes == [4, 4, 2]
+    assert [r['frame'].name for r in got] == ['f0', 'f1', 'f2', 'f2b', 'f3', 'f4']
+    assert got[3]['predictions'] is None and 'f2b.jpg' in got[3]['error']
+    for ours, ref in zip(got, expected):
+        if ref['predictions'] is None:
+            continue
+        a, b = ours['predictions'].pred_instances, ref['predictions'].pred_instances
+        assert set(a.keys()) == set(b.keys()) and len(a) == 2
+        for key in a.keys():
+            np.testing.assert_allclose(a[key], b[key], rtol=1e-6, atol=1e-5, err_msg=key)
+        assert ours['predictions'].img_path == ref['predictions'].img_path
+
+
+def test_webcam_frames_are_not_held_back_for_a_batch(tiny_model, tmp_path, monkeypatch):
+    from postometro_mm.apis import FrameSource
+    video = _video(tmp_path / 'clip.avi', 4)
+    capture = cv2.VideoCapture(video)
+    ok, first = capture.read()
+    live = FrameSource('webcam', 'webcam', capture=capture, first_frame=first, fps=10.0)
+    sizes = _batch_sizes(monkeypatch)
+    results = list(MeshInferencer(tiny_model, batch_size=8)(live, return_vis=False))
+    assert [r['frame'].index for r in results] == [0, 1, 2, 3] and sizes == [1, 1, 1, 1]
+    sizes.clear()
+    results = list(MeshInferencer(tiny_model, batch_size=8)(video, return_vis=False))
+    assert len(results) == 4 and sizes == [4]  # a video file fills the batch
+
+
+def test_stopping_early_releases_the_threads(tiny_model, tmp_path):
+    import threading
+    video = _video(tmp_path / 'long.avi', 12)
+    results = MeshInferencer(tiny_model, batch_size=2)(video, return_vis=True)
+    first = next(results)
+    assert first['frame'].index == 0 and first['visualization'] is not None
+    results.close()
+    names = {t.name for t in threading.enumerate()}
+    assert not names & {'mesh frame reader', 'mesh inference'}
+
+
+def test_an_inference_error_reaches_the_caller(tiny_model, tmp_path):
+    video = _video(tmp_path / 'clip.avi', 3)
+    with pytest.raises(InferenceInputError, match='box 0 .* has no area'):
+        list(MeshInferencer(tiny_model)(video, bboxes=[[10, 10, 5, 50]]))

@@ -1,6 +1,7 @@
 """The ONNX Runtime backend of the inference API: the tiny PostoMETRO exported to ONNX gives the
 PyTorch model's predictions through ``inference_mesh`` and ``MeshInferencer`` (vertices, 3D
-joints, cameras, 2D keypoints, placement), and bad inputs give clear errors."""
+joints, cameras, 2D keypoints, the 2D pose decoded from the pose tokens, placement), and bad
+inputs give clear errors."""
 import numpy as np
 import pytest
 import torch
@@ -28,15 +29,17 @@ def image():
 
 def test_onnxruntime_predictions_equal_pytorch(tiny_model_files, tiny_model, exported, image):
     ort_model = ONNXRuntimeMeshModel(tiny_model_files['config'], exported, threads=1)
-    expected = inference_mesh(tiny_model, image, BOXES, batch_size=2, decode_pose=False)
+    assert ort_model.can_decode_pose
+    expected = inference_mesh(tiny_model, image, BOXES, batch_size=2)
     got = inference_mesh(ort_model, image, BOXES, batch_size=2)
     assert len(got) == len(expected) == 3
     for ours, ref in zip(got, expected):
         a, b = ours.pred_instances, ref.pred_instances
-        assert set(a.keys()) == set(b.keys())
+        assert set(a.keys()) == set(b.keys()) and 'decoded_keypoints' in a
         for key in ('vertices', 'keypoints_3d', 'camera'):
             np.testing.assert_allclose(a[key], b[key], rtol=0, atol=1e-4, err_msg=key)
-        np.testing.assert_allclose(a.keypoints, b.keypoints, rtol=0, atol=1e-2)  # px
+        for key in ('keypoints', 'decoded_keypoints'):  # px
+            np.testing.assert_allclose(a[key], b[key], rtol=0, atol=1e-2, err_msg=key)
         np.testing.assert_allclose(a.camera_translation, b.camera_translation, rtol=1e-3,
                                    atol=1e-3)
         np.testing.assert_array_equal(a.bboxes, b.bboxes)
@@ -51,10 +54,11 @@ def test_mesh_inferencer_with_the_onnxruntime_backend(tiny_model_files, exported
     inferencer = MeshInferencer(tiny_model_files['config'], exported, device='cpu',
                                 backend='onnxruntime', threads=1)
     assert isinstance(inferencer.model, ONNXRuntimeMeshModel)
-    assert not inferencer.has_decoded_pose
-    result = inferencer.process_frame(_frame(image), bboxes=BOXES[:2])
+    assert inferencer.has_decoded_pose
+    result = inferencer.process_frame(_frame(image), bboxes=BOXES[:2], pose_2d=True)
     assert len(result['predictions'].pred_instances) == 2
-    assert result['visualization'].shape == image.shape
+    assert result['predictions'].pred_instances.decoded_keypoints.shape == (2, 17, 2)
+    assert result['visualization'].shape == (image.shape[0], 2 * image.shape[1], 3)
 
 
 def _frame(image):

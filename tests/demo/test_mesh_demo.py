@@ -78,10 +78,11 @@ def test_folder_with_whole_image_boxes_exports_the_predicted_meshes(demo, model_
         expected = inference_mesh(model, f'{media["folder"]}/{name}.png')[0].pred_instances
         placed = expected.vertices[0] + expected.camera_translation[0]
         vertices, faces = load_obj(str(out / 'meshes' / f'{name}_person00.obj'))
-        np.testing.assert_allclose(vertices, placed, atol=1e-6)
+        # both images' crops share a batch in the demo: float rounding of another batch
+        np.testing.assert_allclose(vertices, placed, atol=1e-5)
         np.testing.assert_array_equal(faces, model.head.mesh_sampler.faces(0))
         np.testing.assert_allclose(load_ply(str(out / 'meshes' / f'{name}_person00.ply'))[0],
-                                   placed, atol=1e-6)
+                                   placed, atol=1e-5)
         np.testing.assert_allclose(people[0]['camera_translation'],
                                    expected.camera_translation[0], atol=1e-4)
 
@@ -173,6 +174,9 @@ def test_argument_errors(demo, model_files, media):
     with pytest.raises(SystemExit):
         demo.parse_args(_args(model_files, '--input', media['image'], '--out-dir', 'x',
                               '--threads', '0'))
+    with pytest.raises(SystemExit):
+        demo.parse_args(_args(model_files, '--input', media['image'], '--out-dir', 'x',
+                              '--batch-size', '0'))
 
 
 def test_onnxruntime_backend_gives_the_pytorch_results(demo, model_files, media, tmp_path):
@@ -188,14 +192,15 @@ def test_onnxruntime_backend_gives_the_pytorch_results(demo, model_files, media,
         out = tmp_path / backend
         assert demo.main([model_files['config'], str(weights), '--device', 'cpu', '--backend',
                           backend, *threads, '--input', media['folder'], '--out-dir',
-                          str(out), '--save-mesh', 'obj']) == 0
+                          str(out), '--save-mesh', 'obj', '--draw-pose-2d']) == 0
         records[backend] = [_json(out / f'person{i}.json')['frames'][0]['people'][0]
                             for i in range(2)]
-        assert cv2.imread(str(out / 'person0.jpg')).shape == (H, W, 3)
+        assert cv2.imread(str(out / 'person0.jpg')).shape == (H, 2 * W, 3)  # + decoded pose
     for ours, ref in zip(records['onnxruntime'], records['pytorch']):
         for key in ('keypoints_3d', 'camera', 'camera_translation'):
             np.testing.assert_allclose(ours[key], ref[key], atol=1e-4, err_msg=key)
-        np.testing.assert_allclose(ours['keypoints_2d'], ref['keypoints_2d'], atol=0.02)
+        for key in ('keypoints_2d', 'decoded_keypoints'):  # px
+            np.testing.assert_allclose(ours[key], ref[key], atol=0.02, err_msg=key)
     ours, ref = (load_obj(str(tmp_path / b / 'meshes' / 'person0_person00.obj'))
                  for b in ('onnxruntime', 'pytorch'))
     np.testing.assert_allclose(ours[0], ref[0], atol=1e-4)

@@ -1,5 +1,6 @@
-"""tools/deployment/pytorch2onnx.py on the tiny PostoMETRO (tiny PCT tokens) and FastMETRO: the
-exported graph, run by ONNX Runtime at several batch sizes, gives PyTorch's outputs."""
+"""tools/deployment/pytorch2onnx.py on the tiny PostoMETRO (tiny PCT tokens), FastMETRO and the
+tiny stage-2 PCT itself: the exported graph, run by ONNX Runtime at several batch sizes, gives
+PyTorch's outputs, the decoded 2D pose and the pose tokens included."""
 import json
 import sys
 from pathlib import Path
@@ -15,7 +16,10 @@ from mmpose.registry import MODELS
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'deployment' / 'pytorch2onnx.py'
 sys.path.insert(0, str(REPO / 'tests' / 'apis'))
-from tiny_mesh_model import INPUT_SIZE, write_tiny_model  # noqa: E402
+from tiny_mesh_model import INPUT_SIZE, TINY_PCT, write_tiny_model  # noqa: E402
+
+MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
+STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
 
 
 @pytest.fixture(scope='module')
@@ -31,10 +35,23 @@ def tiny_models(synthetic_body_model, tmp_path_factory):
     with DefaultScope.overwrite_default_scope('mmpose'):
         model = MODELS.build(cfg.model)
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), out / 'tiny_fastmetro.pth')
-    return dict(postometro=postometro, fastmetro=(str(config), str(out / 'tiny_fastmetro.pth')))
+    pct = Config(dict(
+        default_scope='mmpose', model=dict(
+            TINY_PCT, data_preprocessor=dict(
+                type='PoseDataPreprocessor', mean=MEAN.flatten().tolist(),
+                std=STD.flatten().tolist(), bgr_to_rgb=True)),
+        test_dataloader=dict(dataset=dict(pipeline=[
+            dict(type='LoadImage'), dict(type='GetBBoxCenterScale'),
+            dict(type='TopdownAffine', input_size=INPUT_SIZE), dict(type='PackPoseInputs')]))))
+    pct.dump(str(out / 'tiny_pct.py'))
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        model = MODELS.build(pct.model)
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), out / 'tiny_pct.pth')
+    return dict(postometro=postometro, fastmetro=(str(config), str(out / 'tiny_fastmetro.pth')),
+                pct=(str(out / 'tiny_pct.py'), str(out / 'tiny_pct.pth')))
 
 
-@pytest.mark.parametrize('variant', ['postometro', 'fastmetro'])
+@pytest.mark.parametrize('variant', ['postometro', 'fastmetro', 'pct'])
 def test_exported_graph_gives_pytorch_outputs(tiny_models, variant, tmp_path, run_script):
     import onnxruntime
     from postometro_mm.apis import init_model
@@ -45,7 +62,8 @@ def test_exported_graph_gives_pytorch_outputs(tiny_models, variant, tmp_path, ru
                                      '--int8', int8)
     assert status == 0, (err, stdout)
     assert 'batch 4: max |ONNX Runtime - PyTorch|' in stdout
-    assert f'wrote {int8} (int8 MatMul / Gemm weights): vertices move by' in stdout
+    moved = 'keypoints' if variant == 'pct' else 'vertices'
+    assert f'wrote {int8} (int8 MatMul / Gemm weights): {moved} move by' in stdout
     import onnx
     quantized_ops = {node.op_type for node in onnx.load(str(int8)).graph.node}
     assert 'MatMulInteger' in quantized_ops or 'DynamicQuantizeMatMul' in quantized_ops
@@ -53,15 +71,26 @@ def test_exported_graph_gives_pytorch_outputs(tiny_models, variant, tmp_path, ru
     # independently: the model on normalised RGB crops vs the graph on raw BGR crops
     model = init_model(config, checkpoint, device='cpu')
     crops = np.random.default_rng(3).uniform(0, 255, (5, 3, *INPUT_SIZE)).astype(np.float32)
-    mean = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
-    std = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
+    inputs = (torch.from_numpy(crops)[:, [2, 1, 0]] - MEAN) / STD
     with torch.no_grad():
-        expected = model((torch.from_numpy(crops)[:, [2, 1, 0]] - mean) / std, mode='tensor')
+        if variant == 'pct':
+            pred = model.tokenize(inputs, decode=True)
+            expected = dict(keypoints=pred['keypoints'],
+                            keypoint_scores=pred['pose_scores'].mean(1).expand(-1, 17),
+                            pose_feats=pred['pose_feats'], pose_scores=pred['pose_scores'])
+        else:
+            pred = model(inputs, mode='tensor')
+            expected = dict(vertices=pred['pred_vertices'], joints=pred['pred_joints'],
+                            camera=pred['pred_cam'])
+            if variant == 'postometro':  # the pose decoded from the PCT's tokens, crop fractions
+                keypoints = model.pose_tokenizer.tokenize(inputs, decode=True)['keypoints']
+                expected['decoded_keypoints'] = keypoints / torch.tensor(INPUT_SIZE[::-1])
     session = onnxruntime.InferenceSession(str(out), providers=['CPUExecutionProvider'])
-    vertices, joints, camera = session.run(None, {'crops': crops})
-    np.testing.assert_allclose(vertices, expected['pred_vertices'].numpy(), rtol=0, atol=1e-4)
-    np.testing.assert_allclose(joints, expected['pred_joints'].numpy(), rtol=0, atol=1e-4)
-    np.testing.assert_allclose(camera, expected['pred_cam'].numpy(), rtol=0, atol=1e-4)
+    names = [output.name for output in session.get_outputs()]
+    assert names == list(expected)
+    for name, value in zip(names, session.run(None, {'crops': crops})):
+        np.testing.assert_allclose(value, expected[name].numpy(), rtol=0, atol=1e-4,
+                                   err_msg=name)
 
     status, err, _ = run_script(TOOL, config, checkpoint, out)
     assert status == 1 and 'pass --force' in err

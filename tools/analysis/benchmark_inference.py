@@ -3,7 +3,7 @@ int8 (``pytorch2onnx.py --int8``), interleaved in one process, with the output d
 
     python tools/analysis/benchmark_inference.py [--config configs/postometro/...py]
         [--checkpoint CKPT] [--topology-dir DIR] [--batch-sizes 1 8] [--rounds 5]
-        [--threads 2] [--frame-size 640 480] [--out result.json]
+        [--threads 2] [--frame-size 640 480] [--demo-frames 20] [--out result.json]
 
 Weights are random unless ``--checkpoint`` is given (speed does not depend on them; the int8
 accuracy cost does, so measure that on a test set with ``tools/deployment/test_onnx.py``). The
@@ -14,7 +14,11 @@ backend once per batch size (raw crops in, vertices / joints / camera out), so l
 all backends alike; one warm-up round is not counted. Then a ``--frame-size`` frame with the
 whole image as the person box goes through ``inference_mesh`` (crop pipeline, model,
 post-processing; no detector, no drawing) in each backend. Medians in seconds, speed-ups
-against eager.
+against eager. Last, the demo's loop on a ``--demo-frames`` video of such frames (whole-image
+boxes, ``MeshInferencer`` with drawing, mp4 writing and the JSON records, as
+``demo/mesh_demo.py`` does) in each backend, frame by frame and with reading / inference /
+drawing overlapped (``MeshInferencer(..., overlap=True)``, the demo's default): frames/s over the
+whole video.
 """
 import argparse
 import json
@@ -48,6 +52,8 @@ def parse_args() -> argparse.Namespace:
                         help='intra-op threads of torch and of ONNX Runtime')
     parser.add_argument('--frame-size', type=int, nargs=2, default=(640, 480),
                         metavar=('W', 'H'))
+    parser.add_argument('--demo-frames', type=int, default=20,
+                        help='frames of the demo-loop video (0: skip that part)')
     parser.add_argument('--out', help='also write the results as JSON')
     return parser.parse_args()
 
@@ -58,11 +64,42 @@ def timed(step: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def write_video(path: str, frame: np.ndarray, num_frames: int) -> str:
+    """An mp4 of ``num_frames`` copies of ``frame``, each shifted a little (so that the codec
+    cannot skip them)."""
+    import cv2
+    height, width = frame.shape[:2]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 25, (width, height))
+    for index in range(num_frames):
+        writer.write(np.roll(frame, 4 * index, axis=1))
+    writer.release()
+    return path
+
+
+def demo_loop_fps(inferencer, video: str, overlap: bool, folder: str) -> float:
+    """Frames/s of the demo's loop over ``video``: predictions, drawing, mp4 writing and the
+    JSON records of every frame."""
+    import cv2
+
+    from postometro_mm.apis import prediction_records
+    writer, records, start = None, [], time.perf_counter()
+    for result in inferencer(video, overlap=overlap):
+        vis = np.ascontiguousarray(result['visualization'][..., ::-1])
+        if writer is None:
+            writer = cv2.VideoWriter(osp.join(folder, 'out.mp4'), cv2.VideoWriter_fourcc(*'mp4v'),
+                                     25, (vis.shape[1], vis.shape[0]))
+        writer.write(vis)
+        records.append(prediction_records(result['predictions']))
+    writer.release()
+    return len(records) / (time.perf_counter() - start)
+
+
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    from postometro_mm.apis import ONNXRuntimeMeshModel, inference_mesh, init_model
+    from postometro_mm.apis import (MeshInferencer, ONNXRuntimeMeshModel, inference_mesh,
+                                    init_model)
     from postometro_mm.apis.onnx_export import (crop_size, export_onnx, pytorch_outputs,
                                                 quantize_int8)
     from postometro_mm.apis.onnxruntime_model import onnxruntime_session
@@ -120,6 +157,13 @@ def main() -> None:
                 if round_index:
                     frame_times[backend].append(seconds)
         results['frame_seconds'] = {b: statistics.median(t) for b, t in frame_times.items()}
+        if args.demo_frames:
+            video = write_video(osp.join(folder, 'frames.mp4'), frame, args.demo_frames)
+            results['demo_frames_per_second'] = {
+                f'{backend}, {mode}': demo_loop_fps(MeshInferencer(runner, batch_size=8), video,
+                                                    mode == 'overlapped', folder)
+                for backend, runner in models.items()
+                for mode in ('frame by frame', 'overlapped')}
     print(f'\n{results["config"]}, crops {size[0]}x{size[1]}, {args.threads} thread(s), '
           f'median of {args.rounds} interleaved rounds (s per crop; speed-up against eager)')
     print('| batch | ' + ' | '.join(BACKENDS) + ' |\n|---|' + '---|' * len(BACKENDS))
@@ -131,6 +175,9 @@ def main() -> None:
     print(f'| {width}x{height} frame, whole-image box, frames/s | ' + ' | '.join(
         f'{1 / results["frame_seconds"][b]:.2f} ({frame_eager / results["frame_seconds"][b]:.2f}x)'
         for b in BACKENDS) + ' |')
+    for name, fps in results.get('demo_frames_per_second', {}).items():
+        print(f'demo loop, {args.demo_frames} frames of {width}x{height}, {name}: '
+              f'{fps:.2f} frames/s')
     for batch, diffs in results['max_abs_difference'].items():
         print(f'batch {batch}, max |output - eager|: ' + '; '.join(
             f'{b}: ' + ', '.join(f'{k} {v:.2e}' for k, v in d.items()) for b, d in diffs.items()))

@@ -1,16 +1,20 @@
-"""Export a PostoMETRO / FastMETRO config + checkpoint to ONNX and check it against PyTorch.
+"""Export a PostoMETRO / FastMETRO or stage-2 PCT config + checkpoint to ONNX and check it
+against PyTorch.
 
     python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT OUT.onnx [--opset 17]
         [--check-batches 1 3] [--tolerance 1e-4] [--int8 OUT_INT8.onnx]
         [--cfg-options K=V ...] [--unsafe-load] [--force]
 
-The graph takes raw crops (B, 3, H, W) float32, BGR 0-255, H x W the config's crop size, and
-returns ``vertices`` (B, V, 3), ``joints`` (B, 14, 3) and ``camera`` (B, 3); the batch axis is
-dynamic (see ``postometro_mm/apis/onnx_export.py``). After export, ONNX Runtime runs it on
+The graph takes raw crops (B, 3, H, W) float32, BGR 0-255, H x W the config's crop size, with a
+dynamic batch axis. A mesh model returns ``vertices`` (B, V, 3), ``joints`` (B, 14, 3),
+``camera`` (B, 3) and, when its PCT tokens feed the neck, ``decoded_keypoints`` (B, 17, 2) crop
+fractions; a PCT model returns ``keypoints`` (B, 17, 2) crop px, ``keypoint_scores`` (B, 17),
+``pose_feats`` (B, N, D) and ``pose_scores`` (B, N, 1) (see
+``postometro_mm/apis/onnx_export.py``). After export, ONNX Runtime runs it on
 random crops at each ``--check-batches`` size; the largest difference to PyTorch per output is
 printed, and a difference above ``--tolerance`` exits 1 (the file is kept for inspection).
 ``--int8`` also writes a dynamically quantised copy (int8 MatMul / Gemm weights, see
-``quantize_int8``) and prints how far its outputs are from PyTorch's (no tolerance: the cost
+``quantize_int8``) and prints how far its vertices (mm) or keypoints (px) are from PyTorch's (no tolerance: the cost
 depends on the weights; measure it on a test set). Outputs go to temporary files beside their
 destination, renamed when complete; existing outputs need ``--force``.
 """
@@ -66,8 +70,11 @@ def main(argv=None) -> int:
     model = init_model(args.config, args.checkpoint, device='cpu', cfg_options=args.cfg_options,
                        unsafe_load=args.unsafe_load)
     size = crop_size(model)
-    write_atomically(args.out, lambda tmp: export_onnx(model, tmp, size, opset=args.opset))
-    print(f'wrote {args.out} (opset {args.opset}, crops {size[0]}x{size[1]}, dynamic batch)')
+    names = []
+    write_atomically(args.out,
+                     lambda tmp: names.extend(export_onnx(model, tmp, size, opset=args.opset)))
+    print(f'wrote {args.out} (opset {args.opset}, crops {size[0]}x{size[1]}, dynamic batch; '
+          f'outputs {", ".join(names)})')
     worst = 0.0
     rng = np.random.default_rng(0)
     for batch in args.check_batches:
@@ -81,10 +88,12 @@ def main(argv=None) -> int:
         write_atomically(args.int8, lambda tmp: quantize_int8(args.out, tmp))
         crops = rng.uniform(0, 255, (max(args.check_batches), 3, *size)).astype(np.float32)
         expected, got = pytorch_outputs(model, crops), onnxruntime_outputs(args.int8, crops)
-        change = np.linalg.norm(expected['vertices'] - got['vertices'], axis=-1) * 1000
-        print(f'wrote {args.int8} (int8 MatMul / Gemm weights): vertices move by '
-              f'{change.mean():.2f} mm on average, {change.max():.2f} mm at most, against '
-              f'PyTorch fp32 on {len(crops)} random crops')
+        key, unit, factor = (('vertices', 'mm', 1000.0) if 'vertices' in expected else
+                             ('keypoints', 'px', 1.0))
+        change = np.linalg.norm(expected[key] - got[key], axis=-1) * factor
+        print(f'wrote {args.int8} (int8 MatMul / Gemm weights): {key} move by '
+              f'{change.mean():.2f} {unit} on average, {change.max():.2f} {unit} at most, '
+              f'against PyTorch fp32 on {len(crops)} random crops')
     if worst > args.tolerance:
         print(f'check failed: {worst:.2e} > --tolerance {args.tolerance:g}')
         return 1

@@ -252,27 +252,26 @@ class MeshEstimator(TopdownPoseEstimator):
         preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg,
                                   pose_tokens=pose_tokens)
         if decode:
-            self._add_decoded_pose(preds, fractions.cpu().numpy(), data_samples)
+            add_decoded_pose(preds, fractions.cpu().numpy(), data_samples)
         return self.add_pred_to_datasample(preds, None, data_samples)
-
-    @staticmethod
-    def _add_decoded_pose(preds: List[InstanceData], fractions: np.ndarray,
-                          data_samples: SampleList) -> None:
-        """Set ``decoded_keypoints`` (1, K, 2) original-image px of every prediction from crop
-        fractions (B, K, 2): ``input_center + (fraction - 0.5) · input_scale`` (the crop has
-        no rotation at test time)."""
-        for pred, fraction, data_sample in zip(preds, fractions, data_samples):
-            meta = data_sample.metainfo
-            center = np.asarray(meta['input_center'], dtype=np.float32).reshape(2)
-            scale = np.asarray(meta['input_scale'], dtype=np.float32).reshape(2)
-            pred.decoded_keypoints = (center + (fraction - 0.5) * scale
-                                      ).astype(np.float32)[None]
 
     def add_pred_to_datasample(self, batch_pred_instances: List[InstanceData],
                                batch_pred_fields: Optional[Sequence],
                                batch_data_samples: SampleList) -> SampleList:
         """See :func:`attach_predictions`."""
         return attach_predictions(batch_pred_instances, batch_data_samples, type(self).__name__)
+
+
+def add_decoded_pose(preds: List[InstanceData], fractions: np.ndarray,
+                     data_samples: SampleList) -> None:
+    """Set ``decoded_keypoints`` (1, K, 2) original-image px of every prediction from crop
+    fractions (B, K, 2): ``input_center + (fraction - 0.5) · input_scale`` (the crop has no
+    rotation at test time)."""
+    for pred, fraction, data_sample in zip(preds, fractions, data_samples):
+        meta = data_sample.metainfo
+        center = np.asarray(meta['input_center'], dtype=np.float32).reshape(2)
+        scale = np.asarray(meta['input_scale'], dtype=np.float32).reshape(2)
+        pred.decoded_keypoints = (center + (fraction - 0.5) * scale).astype(np.float32)[None]
 
 
 def attach_predictions(batch_pred_instances: List[InstanceData], batch_data_samples: SampleList,

@@ -182,6 +182,11 @@ class PCTHead(BaseHead):
             out['keypoints'] = self.tokenizer.decode(pose_feats)
         return out
 
+    def keypoint_scores(self, pose_scores: Tensor) -> Tensor:
+        """Stage-2 keypoint scores (B, K) of the token scores (B, N, 1): their mean over the
+        tokens, the same for every keypoint (as in PCT)."""
+        return pose_scores.mean(dim=1).expand(-1, self.num_keypoints)
+
     def encode_keypoints(self, keypoints: Tensor, keypoints_visible: Tensor,
                          feats: Feats = None) -> Dict[str, Tensor]:
         """Ground-truth pose tokens: ``pose_feats`` (B, N, D) codebook rows and ``indices``
@@ -259,8 +264,7 @@ class PCTHead(BaseHead):
         features are of the mirrored image; the stage-1 ground truth is mirrored to match)."""
         if self.stage == 'classifier':
             out = self.tokens_from_logits(self.forward(feats), decode=True)
-            scores = out['pose_scores'].mean(dim=1).expand(-1, self.num_keypoints)
-            return out['keypoints'], scores
+            return out['keypoints'], self.keypoint_scores(out['pose_scores'])
         keypoints, visible = self._gt_keypoints(batch_data_samples)
         if flip:
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
