@@ -132,3 +132,29 @@ def test_test_onnx_gives_the_metrics_of_the_pytorch_model(synthetic_body_model, 
     for key, value in expected.items():
         assert got[key] == pytest.approx(value, abs=1e-2), key  # mm
         assert f'{key}: ' in stdout
+
+
+def test_postometro_s_graph_gives_pytorch_outputs(reference_data_dir, tmp_path):
+    """The real PostoMETRO-S config (PCT-Base tokenizer, ResNet-50, S head, SMPL topology),
+    random weights: ONNX Runtime fp32 equals eager PyTorch within 1e-4 at batch 2."""
+    from postometro_mm.apis import init_model
+    from postometro_mm.apis.onnx_export import crop_size, export_onnx, pytorch_outputs
+    from postometro_mm.apis.onnxruntime_model import onnxruntime_outputs
+    topology = reference_data_dir / 'smpl_topology'
+    torch.manual_seed(0)
+    model = init_model(str(REPO / 'configs' / 'postometro' / 'postometro-s_r50_mixed-256x256.py'),
+                       device='cpu', cfg_options={
+                           'model.head.mesh_sampler.filename':
+                           str(topology / 'mesh_downsampling.npz'),
+                           'model.head.joint_regressor':
+                           str(topology / 'J_regressor_h36m_correct.npy')})
+    size = crop_size(model)
+    assert size == (256, 256)
+    graph = tmp_path / 'postometro-s.onnx'
+    names = export_onnx(model, str(graph), size)
+    assert names == ('vertices', 'joints', 'camera', 'decoded_keypoints')
+    crops = np.random.default_rng(0).uniform(0, 255, (2, 3, *size)).astype(np.float32)
+    expected, got = pytorch_outputs(model, crops), onnxruntime_outputs(str(graph), crops)
+    assert got['vertices'].shape == (2, 6890, 3)
+    for name in names:
+        np.testing.assert_allclose(got[name], expected[name], rtol=0, atol=1e-4, err_msg=name)
