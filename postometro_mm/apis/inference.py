@@ -262,8 +262,13 @@ def has_decoded_pose(model: nn.Module) -> bool:
 
 @contextmanager
 def _decoded_pose_option(model: nn.Module, enabled: bool) -> Iterator[None]:
-    """Set the model's ``test_cfg.output_decoded_pose`` for the duration of a call."""
+    """Set the model's ``test_cfg.output_decoded_pose`` for the duration of a call (left
+    untouched when it already has that value, so that concurrent calls with the same value
+    never change it under each other)."""
     test_cfg = model.test_cfg
+    if bool(test_cfg.get('output_decoded_pose', False)) == enabled:
+        yield
+        return
     had, previous = 'output_decoded_pose' in test_cfg, test_cfg.get('output_decoded_pose')
     test_cfg['output_decoded_pose'] = enabled
     try:

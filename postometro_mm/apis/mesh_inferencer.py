@@ -1,7 +1,9 @@
 """High-level mesh inference in the style of mmpose's ``MMPoseInferencer``: an optional mmdet
-person detector, many people per image, crops of consecutive frames batched, frame reading,
-inference and drawing overlapped in threads."""
+person detector, many people per image, crops of consecutive frames batched, and frame reading,
+detection, inference (one or several workers) and drawing overlapped in threads."""
 import os.path as osp
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -138,8 +140,8 @@ class MeshInferencer:
     Boxes come from the user (``bboxes`` of :meth:`predict` / :meth:`__call__`), else from the
     mmdet detector (``det_model``), else the whole frame is one person. Crops run through the
     model in batches of ``batch_size``: in :meth:`__call__` the crops of consecutive frames
-    (of videos, folders) share a batch, and reading frames, detection + inference and drawing
-    run in three threads that overlap (see :meth:`__call__`).
+    (of videos, folders) share a batch, and reading frames, detection + cropping, inference
+    (``workers`` batches at a time) and drawing overlap in threads (see :meth:`__call__`).
 
     Example::
 
@@ -152,7 +154,8 @@ class MeshInferencer:
 
     Args:
         model (str | Config | nn.Module): mesh model config (or a model from
-            :func:`init_model` or an :class:`ONNXRuntimeMeshModel`).
+            :func:`init_model` or an :class:`ONNXRuntimeMeshModel`). A model that can decode
+            its pose tokens gets ``test_cfg.output_decoded_pose = True``.
         weights (str, optional): mesh model checkpoint (with a config ``model``); with
             ``backend='onnxruntime'`` the exported ``.onnx`` file.
         device (str, optional): device of both models (default: CUDA if available).
@@ -177,6 +180,12 @@ class MeshInferencer:
         threads (int, optional): intra-op threads of the mesh model (torch's for 'pytorch',
             process-wide; ONNX Runtime's session); None leaves torch's setting and gives ONNX
             Runtime 1.
+        workers (int): batches :meth:`__call__` runs through the mesh model at the same time,
+            each in its own thread (ONNX Runtime and torch release the GIL while they
+            compute). With ``workers × threads`` equal to the number of cores the cores stay
+            busy without oversubscription: on 2 cores, 2 workers of 1 thread ran PostoMETRO-S
+            crops 1.1× (eager, int8) to 1.7× (ONNX Runtime fp32) faster than 1 worker of 2
+            threads. Default 1.
     """
 
     def __init__(self,
@@ -194,11 +203,14 @@ class MeshInferencer:
                  cfg_options: Optional[dict] = None,
                  unsafe_load: bool = False,
                  backend: str = 'pytorch',
-                 threads: Optional[int] = None) -> None:
+                 threads: Optional[int] = None,
+                 workers: int = 1) -> None:
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
         if batch_size < 1:
             raise ValueError(f'batch_size must be at least 1, got {batch_size}')
+        if workers < 1:
+            raise ValueError(f'workers must be at least 1, got {workers}')
         device = device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
         if threads is not None and backend == 'pytorch':
             torch.set_num_threads(threads)
@@ -217,6 +229,10 @@ class MeshInferencer:
                                            bbox_thr, nms_thr, max_persons)
         self.batch_size = batch_size
         self.focal_length = focal_length
+        self.workers = workers
+        if self.has_decoded_pose:
+            # set once: concurrent workers then never change the model's test_cfg in a call
+            self.model.test_cfg['output_decoded_pose'] = True
 
     @property
     def has_decoded_pose(self) -> bool:
@@ -301,14 +317,14 @@ class MeshInferencer:
                  max_frames: Optional[int] = None, overlap: bool = True) -> Iterator[dict]:
         """Run on every frame of an input.
 
-        With ``overlap`` (default) three threads work side by side: one reads and decodes
-        frames (a few ahead), one detects people and runs the mesh model on the crops of
-        consecutive frames in batches of ``batch_size`` (a webcam's frames are not held back
-        for a batch: each goes through at once), and the caller's thread draws the results
-        and does what it wants with them (the demo writes files) while the next batch runs.
-        Results come in frame order. Without ``overlap`` every frame is read, predicted and
-        drawn in turn (:meth:`process_frame`). Both give the same predictions up to the
-        float rounding of other batch compositions.
+        With ``overlap`` (default) the work runs in threads side by side: one reads and
+        decodes frames (a few ahead); one detects people and crops them, gathering the crops of
+        consecutive frames into batches of ``batch_size`` (a webcam's frames are not held back
+        for a batch: each goes through at once); ``workers`` threads run those batches through
+        the mesh model; and the caller's thread draws the finished frames and does what it
+        wants with them (the demo writes files). Results come in frame order. Without
+        ``overlap`` every frame is read, predicted and drawn in turn (:meth:`process_frame`).
+        Both give the same predictions up to the float rounding of other batch compositions.
 
         Args:
             inputs (str | FrameSource): image, folder, video, ``webcam[:id]`` (see
@@ -320,7 +336,8 @@ class MeshInferencer:
             pose_2d (bool): add the decoded-2D-pose panel.
             alpha (float): mesh opacity.
             max_frames (int, optional): stop after this many frames.
-            overlap (bool): run reading, inference and drawing in overlapping threads.
+            overlap (bool): run reading, cropping, inference and drawing in overlapping
+                threads.
 
         Yields:
             dict: ``frame`` (:class:`Frame`), ``predictions`` (PoseDataSample or None when
@@ -334,46 +351,58 @@ class MeshInferencer:
                 yield self.process_frame(frame, bboxes, bbox_format, **draw)
             return
         frames = BackgroundIterator(source, depth=4, name='mesh frame reader')
-        predicted = BackgroundIterator(
-            self._predicted_frames(frames, bboxes, bbox_format, source.kind != 'webcam'),
-            depth=max(2, self.batch_size), name='mesh inference')
+        groups = BackgroundIterator(
+            self._frame_groups(frames, bboxes, bbox_format, source.kind != 'webcam'),
+            depth=self.workers + 1, name='mesh crops')
+        running = deque()
         try:
-            for frame, sample in predicted:
-                yield self._result(frame, sample, **draw)
+            with ThreadPoolExecutor(self.workers, 'mesh inference') as pool:
+                for group in groups:
+                    running.append(pool.submit(self._predict_group, group))
+                    while len(running) > self.workers:  # every worker busy, one batch queued
+                        for frame, sample in running.popleft().result():
+                            yield self._result(frame, sample, **draw)
+                while running:
+                    for frame, sample in running.popleft().result():
+                        yield self._result(frame, sample, **draw)
         finally:
-            predicted.close()
+            for future in running:
+                future.cancel()
+            groups.close()
             frames.close()
 
-    def _predicted_frames(self, frames: Iterator[Frame], bboxes, bbox_format: str,
-                          batch_frames: bool
-                          ) -> Iterator[Tuple[Frame, Optional[PoseDataSample]]]:
-        """(frame, merged predictions or None for unreadable frames) in frame order; with
-        ``batch_frames`` the crops of consecutive frames are gathered until a batch is full."""
-        pending: List[Tuple[Frame, Optional[List[dict]]]] = []
+    def _frame_groups(self, frames: Iterator[Frame], bboxes, bbox_format: str,
+                      batch_frames: bool) -> Iterator[List[Tuple[Frame, Optional[List[dict]]]]]:
+        """Consecutive frames with their packed crops (None for unreadable frames); with
+        ``batch_frames`` a group ends once it has ``batch_size`` crops, else it is one
+        frame."""
+        group: List[Tuple[Frame, Optional[List[dict]]]] = []
         num_crops = 0
         for frame in frames:
             crops = (None if frame.image is None else
                      self._crops(frame.image, frame.path, bboxes, bbox_format))
-            pending.append((frame, crops))
+            group.append((frame, crops))
             num_crops += len(crops or ())
             if num_crops >= self.batch_size or not batch_frames:
-                yield from self._predict_frames(pending)
-                pending, num_crops = [], 0
-        if pending:
-            yield from self._predict_frames(pending)
+                yield group
+                group, num_crops = [], 0
+        if group:
+            yield group
 
-    def _predict_frames(self, pending: List[Tuple[Frame, Optional[List[dict]]]]
-                        ) -> Iterator[Tuple[Frame, Optional[PoseDataSample]]]:
-        """Run the crops of several frames together and split the predictions by frame."""
-        samples = predict_crops(self.model, [c for _, crops in pending for c in crops or ()],
+    def _predict_group(self, group: List[Tuple[Frame, Optional[List[dict]]]]
+                       ) -> List[Tuple[Frame, Optional[PoseDataSample]]]:
+        """Run the crops of a group of frames together and split the predictions by frame
+        (None for unreadable frames)."""
+        samples = predict_crops(self.model, [c for _, crops in group for c in crops or ()],
                                 self.batch_size, self.has_decoded_pose)
-        start = 0
-        for frame, crops in pending:
+        results, start = [], 0
+        for frame, crops in group:
             if crops is None:
-                yield frame, None
+                results.append((frame, None))
                 continue
             mine, start = samples[start:start + len(crops)], start + len(crops)
-            yield frame, self._image_sample(mine, frame.image.shape[:2], frame.path)
+            results.append((frame, self._image_sample(mine, frame.image.shape[:2], frame.path)))
+        return results
 
     def process_frame(self, frame: Frame, bboxes=None, bbox_format: str = 'xyxy',
                       return_vis: bool = True, side_view: bool = False,

@@ -205,3 +205,21 @@ def test_onnxruntime_backend_gives_the_pytorch_results(demo, model_files, media,
                  for b in ('onnxruntime', 'pytorch'))
     np.testing.assert_allclose(ours[0], ref[0], atol=1e-4)
     np.testing.assert_array_equal(ours[1], ref[1])
+
+
+@pytest.mark.parametrize('given, single_image, expected', [
+    ((None, None), False, (1, 4, 1)), ((None, None), True, (4, 1, 1)),
+    ((2, None), False, (2, 2, 1)), ((None, 2), False, (2, 2, 1)), ((3, 3), False, (3, 3, 1)),
+    ((8, None), False, (8, 1, 1))])
+def test_threads_times_workers_fill_the_cores_without_oversubscribing(
+        demo, model_files, media, monkeypatch, given, single_image, expected):
+    monkeypatch.setattr(demo.os, 'sched_getaffinity', lambda pid: {0, 1, 2, 3}, raising=False)
+    threads, workers = given
+    args = demo.parse_args(_args(model_files, '--input', media['image' if single_image else
+                                                               'video'], '--out-dir', 'x',
+                                 '--device', 'cpu',
+                                 *(['--threads', str(threads)] if threads else []),
+                                 *(['--workers', str(workers)] if workers else [])))
+    assert demo.inference_layout(args) == expected
+    args.batch_size = 5
+    assert demo.inference_layout(args)[2] == 5

@@ -16,9 +16,11 @@ whole image as the person box goes through ``inference_mesh`` (crop pipeline, mo
 post-processing; no detector, no drawing) in each backend. Medians in seconds, speed-ups
 against eager. Last, the demo's loop on a ``--demo-frames`` video of such frames (whole-image
 boxes, ``MeshInferencer`` with drawing, mp4 writing and the JSON records, as
-``demo/mesh_demo.py`` does) in each backend, frame by frame and with reading / inference /
-drawing overlapped (``MeshInferencer(..., overlap=True)``, the demo's default): frames/s over the
-whole video.
+``demo/mesh_demo.py`` does) in each backend: frame by frame with ``--threads`` threads
+(``overlap=False``), overlapped with one ``--threads`` worker, and overlapped with one
+single-threaded worker per core (the demo's default for videos): frames/s over the whole video
+(batches of ``--demo-batch-size`` crops), median of ``--rounds`` interleaved rounds after a
+warm-up round on 3 frames.
 """
 import argparse
 import json
@@ -54,6 +56,8 @@ def parse_args() -> argparse.Namespace:
                         metavar=('W', 'H'))
     parser.add_argument('--demo-frames', type=int, default=20,
                         help='frames of the demo-loop video (0: skip that part)')
+    parser.add_argument('--demo-batch-size', type=int, default=1,
+                        help='crops per forward pass in the demo loop')
     parser.add_argument('--out', help='also write the results as JSON')
     return parser.parse_args()
 
@@ -76,12 +80,15 @@ def write_video(path: str, frame: np.ndarray, num_frames: int) -> str:
     return path
 
 
-def demo_loop_fps(inferencer, video: str, overlap: bool, folder: str) -> float:
+def demo_loop_fps(inferencer, video: str, overlap: bool, folder: str,
+                  torch_threads: int) -> float:
     """Frames/s of the demo's loop over ``video``: predictions, drawing, mp4 writing and the
     JSON records of every frame."""
     import cv2
 
     from postometro_mm.apis import prediction_records
+    threads = torch.get_num_threads()
+    torch.set_num_threads(torch_threads)
     writer, records, start = None, [], time.perf_counter()
     for result in inferencer(video, overlap=overlap):
         vis = np.ascontiguousarray(result['visualization'][..., ::-1])
@@ -91,7 +98,9 @@ def demo_loop_fps(inferencer, video: str, overlap: bool, folder: str) -> float:
         writer.write(vis)
         records.append(prediction_records(result['predictions']))
     writer.release()
-    return len(records) / (time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    torch.set_num_threads(threads)
+    return len(records) / seconds
 
 
 def main() -> None:
@@ -159,11 +168,31 @@ def main() -> None:
         results['frame_seconds'] = {b: statistics.median(t) for b, t in frame_times.items()}
         if args.demo_frames:
             video = write_video(osp.join(folder, 'frames.mp4'), frame, args.demo_frames)
-            results['demo_frames_per_second'] = {
-                f'{backend}, {mode}': demo_loop_fps(MeshInferencer(runner, batch_size=8), video,
-                                                    mode == 'overlapped', folder)
-                for backend, runner in models.items()
-                for mode in ('frame by frame', 'overlapped')}
+            cores = len(os.sched_getaffinity(0))
+            single_threaded = {
+                'eager fp32': model,
+                'onnxruntime fp32': ONNXRuntimeMeshModel(model.cfg, fp32, 1),
+                'onnxruntime int8': ONNXRuntimeMeshModel(model.cfg, int8, 1)}
+            loops = {}  # name: (inferencer, overlap, torch threads)
+            for backend, runner in models.items():
+                for mode, mesh_model, workers, overlap in (
+                        (f'frame by frame, {args.threads} thread(s)', runner, 1, False),
+                        (f'overlapped, 1 worker x {args.threads} thread(s)', runner, 1, True),
+                        (f'overlapped, {cores} workers x 1 thread', single_threaded[backend],
+                         cores, True)):
+                    loops[f'{backend}, {mode}'] = (
+                        MeshInferencer(mesh_model, batch_size=args.demo_batch_size,
+                                       workers=workers), overlap,
+                        1 if workers > 1 else args.threads)
+            warm_up = write_video(osp.join(folder, 'warm_up.mp4'), frame, 3)
+            fps = {name: [] for name in loops}
+            for round_index in range(args.rounds + 1):  # round 0: warm-up, 3 frames
+                for name, (inferencer, overlap, torch_threads) in loops.items():
+                    value = demo_loop_fps(inferencer, warm_up if round_index == 0 else video,
+                                          overlap, folder, torch_threads)
+                    if round_index:
+                        fps[name].append(value)
+            results['demo_frames_per_second'] = {k: statistics.median(v) for k, v in fps.items()}
     print(f'\n{results["config"]}, crops {size[0]}x{size[1]}, {args.threads} thread(s), '
           f'median of {args.rounds} interleaved rounds (s per crop; speed-up against eager)')
     print('| batch | ' + ' | '.join(BACKENDS) + ' |\n|---|' + '---|' * len(BACKENDS))
@@ -176,8 +205,8 @@ def main() -> None:
         f'{1 / results["frame_seconds"][b]:.2f} ({frame_eager / results["frame_seconds"][b]:.2f}x)'
         for b in BACKENDS) + ' |')
     for name, fps in results.get('demo_frames_per_second', {}).items():
-        print(f'demo loop, {args.demo_frames} frames of {width}x{height}, {name}: '
-              f'{fps:.2f} frames/s')
+        print(f'demo loop, {args.demo_frames} frames of {width}x{height}, batch '
+              f'{args.demo_batch_size}, {name}: {fps:.2f} frames/s')
     for batch, diffs in results['max_abs_difference'].items():
         print(f'batch {batch}, max |output - eager|: ' + '; '.join(
             f'{b}: ' + ', '.join(f'{k} {v:.2e}' for k, v in d.items()) for b, d in diffs.items()))
