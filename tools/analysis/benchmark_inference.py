@@ -11,7 +11,11 @@ config's mesh files are replaced by the SMPL-topology files of ``--topology-dir`
 ``smpl_topology`` in ``$POSTOMETRO_MM_REFERENCE_DATA`` or ``../shared/reference_data``). The
 model is exported to a temporary folder at the config's crop size. Every round times each
 backend once per batch size (raw crops in, vertices / joints / camera out), so load changes hit
-all backends alike; one warm-up round is not counted. Then a ``--frame-size`` frame with the
+all backends alike; one warm-up round is not counted. The ONNX Runtime sessions do not spin
+(``onnxruntime_session(spinning=False)``): they alternate, and idle spinning threads would slow
+the next run; a lone spinning session is ~5 % faster than measured here. Then the throughput of one
+single-threaded worker per core running batch-1 crops at the same time (threads; torch and
+ONNX Runtime release the GIL), against one ``--threads`` run at batch 1. Then a ``--frame-size`` frame with the
 whole image as the person box goes through ``inference_mesh`` (crop pipeline, model,
 post-processing; no detector, no drawing) in each backend. Medians in seconds, speed-ups
 against eager. Last, the demo's loop on a ``--demo-frames`` video of such frames (whole-image
@@ -28,6 +32,7 @@ import os
 import os.path as osp
 import statistics
 import tempfile
+import threading
 import time
 from typing import Callable, Dict
 
@@ -65,6 +70,17 @@ def parse_args() -> argparse.Namespace:
 def timed(step: Callable[[], object]) -> float:
     start = time.perf_counter()
     step()
+    return time.perf_counter() - start
+
+
+def concurrent_seconds(step: Callable[[], object], workers: int) -> float:
+    """Wall time of ``workers`` threads each running ``step`` once, all started together."""
+    threads = [threading.Thread(target=step) for _ in range(workers)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return time.perf_counter() - start
 
 
@@ -127,8 +143,10 @@ def main() -> None:
         print(f'exporting {results["config"]} at {size[0]}x{size[1]} ...', flush=True)
         export_onnx(model, fp32, size)
         quantize_int8(fp32, int8)
-        sessions = {'onnxruntime fp32': onnxruntime_session(fp32, args.threads),
-                    'onnxruntime int8': onnxruntime_session(int8, args.threads)}
+        # spinning off: the sessions alternate with each other and with torch, and an idle
+        # session's spinning threads would slow the next one (~5 % slower for a lone session)
+        sessions = {'onnxruntime fp32': onnxruntime_session(fp32, args.threads, False),
+                    'onnxruntime int8': onnxruntime_session(int8, args.threads, False)}
 
         def run(backend: str, crops: np.ndarray) -> Dict[str, np.ndarray]:
             if backend == 'eager fp32':
@@ -154,11 +172,38 @@ def main() -> None:
                 f'{b} {s / batch:.3f} s/crop' for b, s in results['seconds'][batch].items()),
                 flush=True)
 
+        # one single-threaded worker per core, each running batch-1 crops, all at once
+        cores = len(os.sched_getaffinity(0))
+        single_sessions = {'onnxruntime fp32': onnxruntime_session(fp32, 1, False),
+                           'onnxruntime int8': onnxruntime_session(int8, 1, False)}
+
+        def run_single(backend: str, crops: np.ndarray) -> None:
+            if backend == 'eager fp32':
+                pytorch_outputs(model, crops)
+            else:
+                single_sessions[backend].run(None, {'crops': crops})
+
+        crop = rng.uniform(0, 255, (1, 3, *size)).astype(np.float32)
+        calls = 2
+        worker_times = {b: [] for b in BACKENDS}
+        torch.set_num_threads(1)
+        for round_index in range(args.rounds + 1):  # round 0: warm-up
+            for backend in BACKENDS:
+                seconds = concurrent_seconds(
+                    lambda: [run_single(backend, crop) for _ in range(calls)], cores)
+                if round_index:
+                    worker_times[backend].append(seconds)
+        torch.set_num_threads(args.threads)
+        results['workers_crops_per_second'] = {
+            b: cores * calls / statistics.median(t) for b, t in worker_times.items()}
+
         width, height = args.frame_size
         frame = (rng.random((height, width, 3)) * 255).astype(np.uint8)
         models = {'eager fp32': model,
-                  'onnxruntime fp32': ONNXRuntimeMeshModel(model.cfg, fp32, args.threads),
-                  'onnxruntime int8': ONNXRuntimeMeshModel(model.cfg, int8, args.threads)}
+                  'onnxruntime fp32': ONNXRuntimeMeshModel(model.cfg, fp32, args.threads,
+                                                           spinning=False),
+                  'onnxruntime int8': ONNXRuntimeMeshModel(model.cfg, int8, args.threads,
+                                                           spinning=False)}
         frame_times = {b: [] for b in BACKENDS}
         for round_index in range(args.rounds + 1):
             for backend, runner in models.items():
@@ -171,8 +216,8 @@ def main() -> None:
             cores = len(os.sched_getaffinity(0))
             single_threaded = {
                 'eager fp32': model,
-                'onnxruntime fp32': ONNXRuntimeMeshModel(model.cfg, fp32, 1),
-                'onnxruntime int8': ONNXRuntimeMeshModel(model.cfg, int8, 1)}
+                'onnxruntime fp32': ONNXRuntimeMeshModel(model.cfg, fp32, 1, spinning=False),
+                'onnxruntime int8': ONNXRuntimeMeshModel(model.cfg, int8, 1, spinning=False)}
             loops = {}  # name: (inferencer, overlap, torch threads)
             for backend, runner in models.items():
                 for mode, mesh_model, workers, overlap in (
@@ -200,6 +245,12 @@ def main() -> None:
         eager = seconds['eager fp32']
         print(f'| {batch} | ' + ' | '.join(
             f'{seconds[b] / batch:.3f} ({eager / seconds[b]:.2f}x)' for b in BACKENDS) + ' |')
+    if 1 in results['seconds']:
+        workers = results['workers_crops_per_second']
+        print(f'| 1, {len(os.sched_getaffinity(0))} workers x 1 thread, crops/s (x one '
+              f'{args.threads}-thread run) | ' + ' | '.join(
+                  f'{workers[b]:.2f} ({workers[b] * results["seconds"][1][b]:.2f}x)'
+                  for b in BACKENDS) + ' |')
     frame_eager = results['frame_seconds']['eager fp32']
     print(f'| {width}x{height} frame, whole-image box, frames/s | ' + ' | '.join(
         f'{1 / results["frame_seconds"][b]:.2f} ({frame_eager / results["frame_seconds"][b]:.2f}x)'
