@@ -396,6 +396,15 @@ def predict_crops(model: nn.Module, crops: List[dict], batch_size: Optional[int]
     return results
 
 
+def image_camera(image_shape: Tuple[int, int], focal_length: Optional[float] = None
+                 ) -> Tuple[float, np.ndarray]:
+    """The assumed full-image camera: focal length (px; None = the image diagonal
+    ``sqrt(W² + H²)``) and principal point (2,) float32 px at the image centre."""
+    height, width = image_shape
+    focal = float(focal_length) if focal_length else float(np.hypot(width, height))
+    return focal, np.array([width / 2.0, height / 2.0], dtype=np.float32)
+
+
 def place_people(samples: List[PoseDataSample], image_shape: Tuple[int, int],
                  focal_length: Optional[float] = None) -> None:
     """Place the people of one image in its full-image camera (the last step of
@@ -407,9 +416,7 @@ def place_people(samples: List[PoseDataSample], image_shape: Tuple[int, int],
         image_shape (tuple[int, int]): (H, W) of the image.
         focal_length (float, optional): as in :func:`inference_mesh`.
     """
-    height, width = image_shape
-    focal = float(focal_length) if focal_length else float(np.hypot(width, height))
-    principal = np.array([width / 2.0, height / 2.0], dtype=np.float32)
+    focal, principal = image_camera(image_shape, focal_length)
     for sample in samples:
         pred = sample.pred_instances
         meta = sample.metainfo

@@ -21,8 +21,8 @@ from mmpose.structures import PoseDataSample, merge_data_samples
 from ..visualization.scene import draw_people
 from .background import BackgroundIterator
 from .frame_sources import Frame, FrameSource, open_source
-from .inference import (InferenceInputError, has_decoded_pose, init_model, mesh_faces,
-                        person_crops, place_people, predict_crops, read_image)
+from .inference import (InferenceInputError, has_decoded_pose, image_camera, init_model,
+                        mesh_faces, person_crops, place_people, predict_crops, read_image)
 from .onnxruntime_model import ONNXRuntimeMeshModel
 
 #: Mesh-model backends of :class:`MeshInferencer` (and ``demo/mesh_demo.py --backend``).
@@ -279,11 +279,9 @@ class MeshInferencer:
         """The predicted crops of one image placed in its camera and merged (see
         :meth:`predict`)."""
         place_people(samples, image_shape, self.focal_length)
-        height, width = image_shape
-        focal = float(self.focal_length or np.hypot(width, height))
-        meta = dict(img_path=path, ori_shape=(height, width), img_shape=(height, width),
-                    focal_length=focal,
-                    principal_point=np.array([width / 2.0, height / 2.0], np.float32))
+        focal, principal = image_camera(image_shape, self.focal_length)
+        meta = dict(img_path=path, ori_shape=tuple(image_shape), img_shape=tuple(image_shape),
+                    focal_length=focal, principal_point=principal)
         if samples:
             merged = merge_data_samples(samples)
         else:

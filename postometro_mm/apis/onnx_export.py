@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..models.estimators.pct_estimator import PCTPoseEstimator
+
 #: Name of the exported graphs' input.
 INPUT_NAME = 'crops'
 #: Outputs of every exported mesh estimator.
@@ -102,7 +104,7 @@ class PCTModelForExport(_RawCropsModule):
 def export_module(model: nn.Module) -> nn.Module:
     """The export wrapper of a model: :class:`PCTModelForExport` for a ``PCTPoseEstimator``,
     else :class:`MeshModelForExport`; ``output_names`` names its outputs."""
-    if type(model).__name__ == 'PCTPoseEstimator':
+    if isinstance(model, PCTPoseEstimator):
         return PCTModelForExport(model).eval()
     if not hasattr(model, 'extract_pose_tokens'):
         raise TypeError(f'ONNX export supports MeshEstimator (PostoMETRO, FastMETRO) and '

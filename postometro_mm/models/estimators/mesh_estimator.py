@@ -9,6 +9,7 @@ from torch import Tensor
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from ..heads.mesh_head_utils import crop_fractions_to_image_px
 
 POSE_TOKEN_SOURCES = ('pct', 'gt_keypoints', 'raw_keypoints', 'none')
 #: sources whose tokens come from the tokenizer's prediction, so a 2D pose can be decoded
@@ -265,13 +266,10 @@ class MeshEstimator(TopdownPoseEstimator):
 def add_decoded_pose(preds: List[InstanceData], fractions: np.ndarray,
                      data_samples: SampleList) -> None:
     """Set ``decoded_keypoints`` (1, K, 2) original-image px of every prediction from crop
-    fractions (B, K, 2): ``input_center + (fraction - 0.5) · input_scale`` (the crop has no
-    rotation at test time)."""
+    fractions (B, K, 2) (:func:`crop_fractions_to_image_px`)."""
     for pred, fraction, data_sample in zip(preds, fractions, data_samples):
-        meta = data_sample.metainfo
-        center = np.asarray(meta['input_center'], dtype=np.float32).reshape(2)
-        scale = np.asarray(meta['input_scale'], dtype=np.float32).reshape(2)
-        pred.decoded_keypoints = (center + (fraction - 0.5) * scale).astype(np.float32)[None]
+        pred.decoded_keypoints = crop_fractions_to_image_px(fraction, data_sample.metainfo,
+                                                            'add_decoded_pose')[None]
 
 
 def attach_predictions(batch_pred_instances: List[InstanceData], batch_data_samples: SampleList,

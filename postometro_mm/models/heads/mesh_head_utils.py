@@ -65,7 +65,7 @@ def crop_to_image_px(points_norm: np.ndarray, metainfo: dict, owner: str) -> np.
     """Points in normalised crop coordinates ([-1, 1] spans the crop) → original-image pixels,
     through the crop of the sample's metainfo (``input_size``, ``input_center``,
     ``input_scale``, set by the crop transform and packed by ``PackMeshInputs``), as mmpose
-    codecs do.
+    codecs do (:func:`crop_fractions_to_image_px`).
 
     Args:
         points_norm (np.ndarray): (K, 2).
@@ -75,11 +75,31 @@ def crop_to_image_px(points_norm: np.ndarray, metainfo: dict, owner: str) -> np.
     Returns:
         np.ndarray: (K, 2) float32 image px.
     """
-    missing = [k for k in ('input_size', 'input_center', 'input_scale') if k not in metainfo]
+    _check_crop_metainfo(metainfo, ('input_size', 'input_center', 'input_scale'), owner)
+    return crop_fractions_to_image_px((points_norm + 1.0) * 0.5, metainfo, owner)
+
+
+def crop_fractions_to_image_px(fractions: np.ndarray, metainfo: dict, owner: str
+                               ) -> np.ndarray:
+    """Points as fractions [0, 1] of the crop's width and height → original-image pixels:
+    ``input_center + (fraction - 0.5) · input_scale`` (test-time crops have no rotation).
+
+    Args:
+        fractions (np.ndarray): (K, 2).
+        metainfo (dict): the data sample's metainfo (``input_center``, ``input_scale``).
+        owner (str): who asks, for the error message.
+
+    Returns:
+        np.ndarray: (K, 2) float32 image px.
+    """
+    _check_crop_metainfo(metainfo, ('input_center', 'input_scale'), owner)
+    center, scale = (np.asarray(metainfo[k], dtype=np.float32).reshape(2)
+                     for k in ('input_center', 'input_scale'))
+    return (center + (fractions - 0.5) * scale).astype(np.float32)
+
+
+def _check_crop_metainfo(metainfo: dict, keys: Tuple[str, ...], owner: str) -> None:
+    missing = [k for k in keys if k not in metainfo]
     if missing:
         raise KeyError(f'{owner}: data sample metainfo lacks {missing} (set by the crop '
                        'transform and packed by PackMeshInputs)')
-    input_size, center, scale = (np.asarray(metainfo[k], dtype=np.float32).reshape(2)
-                                 for k in ('input_size', 'input_center', 'input_scale'))
-    crop_px = (points_norm + 1.0) * 0.5 * input_size
-    return (crop_px / input_size * scale + center - 0.5 * scale).astype(np.float32)
