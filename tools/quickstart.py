@@ -8,7 +8,8 @@ on a CPU, with no download.
 Stages: generate the synthetic world → heatmap pretraining of both image backbones → PCT
 stage 1 (tokenizer) → PCT stage 2 (classifier) → PostoMETRO-S with pose tokens, the same model
 without them, and an oracle fed the ground-truth 2D keypoints → tools/test.py on ``test`` and
-``test_occluded`` → references without an image model (mean meshes, lifting baseline) →
+``test_occluded`` → references without an image model (mean meshes, liftings of the
+ground-truth 2D keypoints by ridge regression and by an MLP) →
 ``<work dir>/report.md`` (metric table, training curves, overlays). A rerun reuses
 the stages that finished with the same inputs. Ctrl-C, SIGTERM or SIGHUP stop every running
 stage within seconds (exit status 128 + the signal number); the stopped stages rerun next time.

@@ -63,6 +63,8 @@ val_evaluator = None
 # by a cosine over the last quarter (measured after 1000 quick-mode iterations: PA-MPJPE
 # 87.8 / 99.3 mm on test / test_occluded with the final decay, 91.5 / 101.5 without; after 600:
 # 97 mm at a constant 1e-3, 105 mm with a cosine decay over the whole run, 110 mm at 5e-4).
+# One learning rate for every parameter: the oracle's faster cross-attention
+# (postometro-s_r18-tiny_quickstart-128x128_gt-keypoints.py) made this model unstable.
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=20),

@@ -3,13 +3,22 @@
 # 2D coordinates as the token source: 17 tokens of (x, y) normalised to [-1, 1] over the crop,
 # the visibility as score), in training and at test time. It shows how well the mesh model
 # learns the 2D -> 3D lifting from perfect 2D poses at the quickstart's budget; the report
-# compares it with the lifting baseline (ridge regression from the same keypoints,
-# postometro_mm/quickstart/baseline.py). Same data, schedule and budget as the other two.
+# compares it with two lifting baselines that read the same keypoints
+# (postometro_mm/quickstart/baseline.py): a ridge regression (closed form) and an MLP trained
+# at this config's budget and recipe. Same data, iterations, batch and schedule as the other
+# two; only its cross-attention's learning rate differs (below).
 _base_ = ['./postometro-s_r18-tiny_quickstart-128x128.py']
 model = dict(
     pose_tokenizer=None,
     pose_token_source='raw_keypoints',
     neck=dict(in_channels=2, num_tokens=17))
+# The decoders' cross-attention (`multihead_attn`: query / key / value / output projections of
+# both transformers) learns at 10x the others' rate. At one rate it stays near uniform for
+# hundreds of iterations, every vertex query reads nearly the same average of the tokens, and
+# the lifting is learned ~12 mm behind an MLP on the same keypoints at this budget; at 10x the
+# oracle keeps pace with that MLP (the tables below). The two image models keep one rate:
+# with it the model without pose tokens gained nothing and PostoMETRO-S became unstable.
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'multihead_attn': dict(lr_mult=10.0)}))
 
 # Why the mesh models learn posture slowly (issue 12). This oracle in quick mode (600 training
 # images, batch 8, seed 0), with the backbone's image tokens replaced by zeros unless noted (so
@@ -87,9 +96,9 @@ model = dict(
 # model) the oracle went from 82.5 / 85.0 to 75.9 / 78.6 mm on test / test_occluded while
 # PostoMETRO-S went from 89.2 / 93.3 to 91.1 / 98.5 and the model without pose tokens from
 # 88.9 / 92.1 to 96.5 / 105.8. Selective attention early helps when the tokens already carry
-# the pose (ground-truth keypoints) and hurts while the image tokens are still uninformative. So
-# every quickstart mesh model keeps one learning rate: the oracle stays comparable with the
-# others, and even at x10 it is not yet at the ridge regression's 57.4 mm. x10 only from
+# the pose (ground-truth keypoints) and hurts while the image tokens are still uninformative
+# (single runs: the three-seed study below and the last table revise this; the quickstart now
+# trains at x10). x10 only from
 # iteration 300 on (same in-process training): the oracle 82.5, the model without pose tokens
 # 95.4 (x1: 90.8 and 96.7): no clear gain for either.
 #
@@ -151,3 +160,41 @@ model = dict(
 #
 # Every variant is below 0.85x the facing constant (74 mm) except the quickstart's own (real,
 # x1); none reaches the ridge regression (57.4). Single runs: differences under ~10 mm are noise.
+
+# What the oracle should be measured against (this session's finding): a learned lifting at the
+# same budget. A 2-layer MLP (256 wide) from the same keypoint features to the mesh, trained by
+# gradient steps with this config's batch (8), AdamW, clipping and schedule (the quickstart's
+# `mlp_lifting_baseline`), PA-MPJPE on the quick test split, mm, seeds 0 / 1 / 2:
+#
+# | iterations | 500                | 1000               | 2000               | 4000               |
+# |------------|--------------------|--------------------|--------------------|--------------------|
+# | MLP 256    | 75.3 / 76.5 / 77.0 | 64.8 / 66.0 / 65.3 | 61.3 / 61.2 / 61.2 | 59.5 / 61.5 / 58.3 |
+# (no clipping, constant lr after warm-up, cosine over the last quarter; with the config's
+# clipping: 65.6 / 66.6 / 66.7 at 1000; width 1024: 63.7 / 65.2 / 62.7; lr 3e-3: 66.4 / 67.8 /
+# 67.0)
+#
+# No gradient-trained lifting reaches the ridge regression's 57.4 mm within 4000 iterations of
+# 8: the closed form solves the least-squares problem exactly, a learner approaches it. So
+# "oracle below the ridge regression at 1000 iterations" asked the mesh model to learn faster
+# than any simple learner; the MLP at equal budget is the fair yardstick, and the ridge stays in
+# the report as the floor. Against it, with this schedule (in-process, real image tokens):
+#
+# | decoder cross-attention | seed 0 | seed 1 | seed 2 | mean |
+# |-------------------------|--------|--------|--------|------|
+# | x1                      | 78.9   | 82.4   | 72.1   | 77.8 |
+# | x10 (the quickstart's)  | 67.0   | 64.8   | 63.9   | 65.2 |
+# | MLP lifting, same budget| 65.6   | 66.6   | 66.7   | 66.3 |
+#
+# With its cross-attention at 10x the learning rate the mesh transformer learns the lifting from
+# perfect 2D poses as fast as an MLP on the same inputs; at one rate it is 12 mm behind. The
+# image models do not gain from it (same training, seeds 0 / 1 / 2):
+#
+# | model                        | x1                 | x10                 |
+# |------------------------------|--------------------|---------------------|
+# | without pose tokens          | 93.7 / 94.1 / 90.5 | 96.6 / 90.2 / 95.1  |
+# | PostoMETRO-S, PCT tokens     | 90.3 / 89.3 / 89.8 | 91.1 / 101.2 / 137.9|
+#
+# Their tokens do not yet carry the pose (the quickstart's PCT and backbone see little 2D, README),
+# and sharper attention on them at 10x made PostoMETRO-S unstable (one seed fell back to 138 mm,
+# near the mean mesh). So only this oracle, the probe of the lifting, trains its cross-attention
+# at 10x; the paper configs and the two image models keep one learning rate.

@@ -42,6 +42,10 @@ BASELINE = 'mean_mesh_baseline'
 FACING_REFERENCE = 'mean_pose_facing_camera'
 #: The third: ridge regression from the ground-truth 2D keypoints to the mesh.
 LIFTING_REFERENCE = 'lifting_baseline'
+#: The fourth: an MLP from the same keypoints, trained at the oracle's budget and recipe.
+LEARNED_LIFTING_REFERENCE = 'mlp_lifting_baseline'
+#: The references without an image model, in table order.
+REFERENCES = (BASELINE, FACING_REFERENCE, LIFTING_REFERENCE, LEARNED_LIFTING_REFERENCE)
 #: Suffix of the configs that evaluate a mesh model on the occluded test split.
 OCCLUDED_SUFFIX = '_test-occluded'
 #: World image side in px (the configs crop 128x128).

@@ -4,7 +4,7 @@ PostoMETRO-S with pose tokens, the same model without them and the oracle with g
 keypoint tokens (equal budgets); beside them the world mesh's connection hierarchy →
 Mesh-VQ-VAE → VQ-HPS (half their iterations) → ``tools/test.py`` on ``test`` and ``test_occluded`` (the
 Mesh-VQ-VAE's reconstructions on ``test``) → the references without an image model (constant
-meshes, lifting ridge regression) → ``report.md``.
+meshes, lifting by ridge regression and by an MLP) → ``report.md``.
 
 Training and evaluation run the repository's ``tools/train.py`` and ``tools/test.py`` on the
 configs in ``configs/quickstart/`` (the report lists every command), two at a time when they do
@@ -16,8 +16,9 @@ not depend on each other. Layout of the work folder::
                                  <timestamp>/vis_data/scalars.json, quickstart_stage.json)
     eval/<model>_<split>/        tools/test.py: metrics.json, mesh_metric_per_sample.npz
     eval/mean_mesh_baseline/     metrics of the mean training mesh (metrics.json), of the
-                                 mean pose facing the camera (facing_camera_metrics.json) and
-                                 of the lifting baseline (lifting_metrics.json)
+                                 mean pose facing the camera (facing_camera_metrics.json), of
+                                 the ridge lifting (lifting_metrics.json) and of the MLP
+                                 lifting (mlp_lifting_metrics.json)
     report.md, results.json      the report and its numbers
     training_curves.png, overlays_<split>.png
 """
@@ -28,8 +29,8 @@ import time
 from typing import Any, Dict, Optional, Sequence
 
 from .budget import (BASELINE, BUDGETS, CONFIG_DIR, CONFIGS, EVAL_SPLITS, MESH_AUTOENCODER,
-                     MESH_HIERARCHY, OCCLUDED_SUFFIX, TRAINED_MESH_MODELS, WORLD_IMAGE_SIZE,
-                     shortened_training)
+                     MESH_HIERARCHY, OCCLUDED_SUFFIX, ORACLE, TRAINED_MESH_MODELS,
+                     WORLD_IMAGE_SIZE, shortened_training)
 from .stages import (QUICKSTART_DIR_ENV, Stage, StagePlan, StageResult, StageRunner, ToolCall,
                      format_seconds, repo_root, resolved_config)
 
@@ -218,21 +219,34 @@ class QuickstartPipeline:
             files = dict(metrics_file=osp.join(out_dir, 'metrics.json'),
                          facing_camera_metrics_file=osp.join(out_dir,
                                                              'facing_camera_metrics.json'),
-                         lifting_metrics_file=osp.join(out_dir, 'lifting_metrics.json'))
+                         lifting_metrics_file=osp.join(out_dir, 'lifting_metrics.json'),
+                         mlp_lifting_metrics_file=osp.join(out_dir,
+                                                           'mlp_lifting_metrics.json'))
             configs = {split: config_path('postometro', split) for split in EVAL_SPLITS}
+            # The learned lifting trains at the oracle's budget and recipe.
+            oracle_config = config_path(ORACLE)
+            iters = self.budget.max_iters.get(ORACLE)
+            oracle_options = ({} if iters is None else
+                              shortened_training(self._resolved(oracle_config, {}), iters))
 
             def work() -> Dict[str, Any]:
                 from mmengine.config import Config
                 from mmengine.registry import init_default_scope
-                from .baseline import (FACING_CAMERA, evaluate_meshes, lifting_baseline,
-                                       mean_training_mesh)
+                from .baseline import (FACING_CAMERA, evaluate_meshes, fit_lifting_mlp,
+                                       lifting_baseline, mean_training_mesh,
+                                       mlp_lifting_baseline)
                 os.environ[QUICKSTART_DIR_ENV] = self.work_dir
                 init_default_scope('mmpose')
                 cfgs = [Config.fromfile(osp.join(repo_root(), c)) for c in configs.values()]
+                oracle_cfg = Config.fromfile(osp.join(repo_root(), oracle_config))
+                oracle_cfg.merge_from_dict(oracle_options)
+                mlp = fit_lifting_mlp(oracle_cfg)
                 meshes = dict(metrics_file=lambda cfg: mean_training_mesh(cfgs[0]),
                               facing_camera_metrics_file=lambda cfg: mean_training_mesh(
                                   cfgs[0], global_orient=FACING_CAMERA),
-                              lifting_metrics_file=lifting_baseline)
+                              lifting_metrics_file=lifting_baseline,
+                              mlp_lifting_metrics_file=lambda cfg: mlp_lifting_baseline(
+                                  mlp, cfg))
                 for key, predict in meshes.items():
                     metrics = {}
                     for cfg in cfgs:
@@ -243,11 +257,12 @@ class QuickstartPipeline:
 
             # The files it writes are part of the key: a new reference reruns the stage.
             key = dict(configs={s: self._resolved(c, {}) for s, c in configs.items()},
+                       oracle=self._resolved(oracle_config, oracle_options),
                        outputs=sorted(files))
             return StagePlan(stage_dir=out_dir, key=key, work=work)
 
         return Stage(BASELINE, 'References without an image model (mean meshes, lifting '
-                     'ridge regression from ground-truth 2D keypoints)',
+                     'from ground-truth 2D keypoints by ridge regression and by an MLP)',
                      ['world'], plan)
 
     def stages(self) -> list:
