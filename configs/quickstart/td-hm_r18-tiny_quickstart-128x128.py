@@ -70,3 +70,19 @@ randomness = _base_.world_randomness
 # 400 iterations (0.16-0.28 s each on one thread) give 8.5 px, with heavy tails: 18 % of
 # visible joints are off by more than 12 px. The heatmap scores do not tell which joints are
 # hidden. A full-width ResNet-18 costs 5.3x per iteration.
+#
+# The image models themselves on a 2D-competent backbone: the full-mode quickstart's mesh
+# trainings (2400 x 8, same configs and PCT) with this pretraining run for 6400 iterations
+# instead of 400 (PCK@0.05 in its last training log lines ~0.93; 14 min on two threads alone),
+# PA-MPJPE on test / test_occluded, mm (facing-camera constant 86.5 / 88.0; 0.85x = 73.5 / 74.8):
+#
+# | backbone pretraining | model without pose tokens | PostoMETRO-S, PCT tokens |
+# |----------------------|---------------------------|--------------------------|
+# | 400 iterations       | 84.2 / 88.7               | 85.8 / 88.7              |
+# | 6400 iterations      | 73.3 / 82.3               | 77.9 / 85.8              |
+#
+# With the 2D pose in its features the model without pose tokens learns posture: 0.85x the
+# constant on test (0.94x on test_occluded, where occluded joints leave less 2D evidence).
+# PostoMETRO-S stays behind it: its PCT tokens (PCK@0.05 38 %) add noise, not pose. So what the
+# quickstart's image models lack is 2D evidence, and this pretraining would take about 17
+# CPU-minutes, more than the whole full mode.
