@@ -85,6 +85,6 @@ randomness = _base_.world_randomness
 # constant on test (0.94x on test_occluded, where occluded joints leave less 2D evidence).
 # PostoMETRO-S stays behind it: its PCT tokens (PCK@0.05 38 %) add noise, not pose. So what the
 # quickstart's image models lack is 2D evidence, and this pretraining would take about 17
-# CPU-minutes, more than the whole full mode. A lighter head is no way round it: deconvolutions of 32
-# channels instead of 64 make an iteration 17 % faster (0.124 vs 0.150 s, one thread) at the
-# same training PCK after 800 iterations (0.57 vs 0.58).
+# CPU-minutes, more than the whole full mode. A lighter head is no way round it:
+# deconvolutions of 32 channels instead of 64 make an iteration 17 % faster (0.124 vs 0.150 s,
+# one thread) at the same training PCK after 800 iterations (0.57 vs 0.58).
