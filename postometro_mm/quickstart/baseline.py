@@ -12,8 +12,8 @@ config's own ``MeshMetric``:
   poses looks like;
 * the learned lifting baseline: a small MLP from the same keypoints to the mesh, trained by
   gradient descent at the oracle's budget (its iterations, batch, optimiser and schedule). The
-  ridge regression is a closed-form fit no trained model reaches in a few hundred steps; the
-  MLP tells what a simple learner makes of the same inputs at the same cost, the fair measure
+  ridge regression is a closed-form fit that learners trained by gradient steps approach only
+  over thousands of steps; the MLP tells what a simple learner makes of the same inputs at the same cost, the fair measure
   of how fast the mesh transformer learns the lifting.
 """
 from typing import Dict, Iterator, List, Optional, Tuple

@@ -99,6 +99,14 @@ class QuickstartPipeline:
     def _resolved(self, config: str, options: Dict[str, Any]) -> dict:
         return resolved_config(osp.join(repo_root(), config), options, self.work_dir)
 
+    def _budget_options(self, name: str) -> Dict[str, Any]:
+        """``--cfg-options`` that give training ``name`` this mode's length (none when the
+        mode keeps its config's)."""
+        iters = self.budget.max_iters.get(name)
+        if iters is None:
+            return {}
+        return shortened_training(self._resolved(config_path(name), {}), iters)
+
     def _train(self, name: str, checkpoints: Dict[str, str], after: Sequence[str] = ()) -> Stage:
         """A ``tools/train.py`` stage; ``checkpoints`` maps a config key to the upstream
         stage whose checkpoint it receives; ``after``: other stages that write files its
@@ -108,9 +116,7 @@ class QuickstartPipeline:
             stage_dir = osp.join(self.work_dir, CONFIGS[name])
             options = {key: results[up].outputs['checkpoint_file']
                        for key, up in checkpoints.items()}
-            iters = self.budget.max_iters.get(name)
-            if iters is not None:
-                options.update(shortened_training(self._resolved(config, {}), iters))
+            options.update(self._budget_options(name))
             call = ToolCall('train', config, ['--work-dir', stage_dir], options)
             resolved = self._resolved(config, options)
             loader = resolved['train_dataloader']
@@ -225,9 +231,7 @@ class QuickstartPipeline:
             configs = {split: config_path('postometro', split) for split in EVAL_SPLITS}
             # The learned lifting trains at the oracle's budget and recipe.
             oracle_config = config_path(ORACLE)
-            iters = self.budget.max_iters.get(ORACLE)
-            oracle_options = ({} if iters is None else
-                              shortened_training(self._resolved(oracle_config, {}), iters))
+            oracle_options = self._budget_options(ORACLE)
 
             def work() -> Dict[str, Any]:
                 from mmengine.config import Config

@@ -13,10 +13,10 @@ model is exported to a temporary folder at the config's crop size. Every round t
 backend once per batch size (raw crops in, vertices / joints / camera out), so load changes hit
 all backends alike; one warm-up round is not counted. The ONNX Runtime sessions do not spin
 (``onnxruntime_session(spinning=False)``): they alternate, and idle spinning threads would slow
-the next run; a lone spinning session is ~5 % faster than measured here. Then the throughput of one
-single-threaded worker per core running batch-1 crops at the same time (threads; torch and
-ONNX Runtime release the GIL), against one ``--threads`` run at batch 1. Then a ``--frame-size`` frame with the
-whole image as the person box goes through ``inference_mesh`` (crop pipeline, model,
+the next run; a lone spinning session is ~5 % faster than measured here. Then the throughput
+of one single-threaded worker per core running batch-1 crops at the same time (threads; torch
+and ONNX Runtime release the GIL), against one ``--threads`` run at batch 1. Then a
+``--frame-size`` frame with the whole image as the person box goes through ``inference_mesh`` (crop pipeline, model,
 post-processing; no detector, no drawing) in each backend. Medians in seconds, speed-ups
 against eager. Last, the demo's loop on a ``--demo-frames`` video of such frames (whole-image
 boxes, ``MeshInferencer`` with drawing, mp4 writing and the JSON records, as
@@ -138,6 +138,7 @@ def main() -> None:
     results = dict(config=osp.relpath(args.config, REPO), threads=args.threads,
                    rounds=args.rounds, crop=list(size), cpu=os.cpu_count(), seconds={},
                    max_abs_difference={}, frame_seconds={})
+    cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as folder:
         fp32, int8 = osp.join(folder, 'model.onnx'), osp.join(folder, 'model_int8.onnx')
         print(f'exporting {results["config"]} at {size[0]}x{size[1]} ...', flush=True)
@@ -148,11 +149,13 @@ def main() -> None:
         sessions = {'onnxruntime fp32': onnxruntime_session(fp32, args.threads, False),
                     'onnxruntime int8': onnxruntime_session(int8, args.threads, False)}
 
-        def run(backend: str, crops: np.ndarray) -> Dict[str, np.ndarray]:
+        def run(backend: str, crops: np.ndarray,
+                backend_sessions: Dict[str, object] = sessions) -> Dict[str, np.ndarray]:
             if backend == 'eager fp32':
                 return pytorch_outputs(model, crops)
-            names = [o.name for o in sessions[backend].get_outputs()]
-            return dict(zip(names, sessions[backend].run(None, {'crops': crops})))
+            session = backend_sessions[backend]
+            names = [o.name for o in session.get_outputs()]
+            return dict(zip(names, session.run(None, {'crops': crops})))
 
         rng = np.random.default_rng(0)
         for batch in args.batch_sizes:
@@ -173,16 +176,8 @@ def main() -> None:
                 flush=True)
 
         # one single-threaded worker per core, each running batch-1 crops, all at once
-        cores = len(os.sched_getaffinity(0))
         single_sessions = {'onnxruntime fp32': onnxruntime_session(fp32, 1, False),
                            'onnxruntime int8': onnxruntime_session(int8, 1, False)}
-
-        def run_single(backend: str, crops: np.ndarray) -> None:
-            if backend == 'eager fp32':
-                pytorch_outputs(model, crops)
-            else:
-                single_sessions[backend].run(None, {'crops': crops})
-
         crop = rng.uniform(0, 255, (1, 3, *size)).astype(np.float32)
         calls = 2
         worker_times = {b: [] for b in BACKENDS}
@@ -190,7 +185,8 @@ def main() -> None:
         for round_index in range(args.rounds + 1):  # round 0: warm-up
             for backend in BACKENDS:
                 seconds = concurrent_seconds(
-                    lambda: [run_single(backend, crop) for _ in range(calls)], cores)
+                    lambda: [run(backend, crop, single_sessions) for _ in range(calls)],
+                    cores)
                 if round_index:
                     worker_times[backend].append(seconds)
         torch.set_num_threads(args.threads)
@@ -213,7 +209,6 @@ def main() -> None:
         results['frame_seconds'] = {b: statistics.median(t) for b, t in frame_times.items()}
         if args.demo_frames:
             video = write_video(osp.join(folder, 'frames.mp4'), frame, args.demo_frames)
-            cores = len(os.sched_getaffinity(0))
             single_threaded = {
                 'eager fp32': model,
                 'onnxruntime fp32': ONNXRuntimeMeshModel(model.cfg, fp32, 1, spinning=False),
@@ -247,7 +242,7 @@ def main() -> None:
             f'{seconds[b] / batch:.3f} ({eager / seconds[b]:.2f}x)' for b in BACKENDS) + ' |')
     if 1 in results['seconds']:
         workers = results['workers_crops_per_second']
-        print(f'| 1, {len(os.sched_getaffinity(0))} workers x 1 thread, crops/s (x one '
+        print(f'| 1, {cores} workers x 1 thread, crops/s (x one '
               f'{args.threads}-thread run) | ' + ' | '.join(
                   f'{workers[b]:.2f} ({workers[b] * results["seconds"][1][b]:.2f}x)'
                   for b in BACKENDS) + ' |')
