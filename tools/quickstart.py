@@ -5,7 +5,7 @@ on a CPU, with no download.
     QUICK=1 make quickstart          # quick mode: smaller world, shorter trainings
     python tools/quickstart.py [--quick] [--work-dir DIR] [--force] [--verbose]
 
-Stages: generate the synthetic world → heatmap pretraining of both image backbones → PCT
+Stages: generate the synthetic world → heatmap pretraining of the image backbone → PCT
 stage 1 (tokenizer) → PCT stage 2 (classifier) → PostoMETRO-S with pose tokens, the same model
 without them, and an oracle fed the ground-truth 2D keypoints → tools/test.py on ``test`` and
 ``test_occluded`` → references without an image model (mean meshes, liftings of the

@@ -3,7 +3,7 @@
 # meshes of its training split (every frame) and tested on those of its test split:
 # - the world's small body mesh and its connection hierarchy (quickstart_world.py:
 #   world_mesh_vqvae; 20 tokens of 9 dims, 64 codes, dead-code restarts);
-# - 600 iterations of 16 meshes at lr 1e-3 instead of the reference's 5e-5 over BEDLAM.
+# - 250 iterations of 16 meshes at lr 1e-3 instead of the reference's 5e-5 over BEDLAM.
 # VQ-HPS (vqhps_r18-tiny_quickstart-128x128.py) then predicts this model's tokens.
 _base_ = [
     '../mesh_vqvae/mesh-vqvae-medium_body-model-sequences.py',
@@ -29,7 +29,7 @@ test_dataloader = dict(
                  pipeline=_mesh_pipeline))
 test_evaluator = dict(type='MeshReconstructionMetric', prefix='test')
 
-max_iters = 600
+max_iters = 250
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 # No validation while training: tools/test.py evaluates the final checkpoint.
 val_cfg = None

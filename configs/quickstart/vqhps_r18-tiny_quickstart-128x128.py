@@ -1,34 +1,36 @@
 # Quickstart VQ-HPS: configs/vqhps/vqhps_r50_mixed-224x224.py shrunk like the quickstart's
 # PostoMETRO-S (postometro-s_r18-tiny_quickstart-128x128.py) and trained on the same world split:
 # - crops 128x128 instead of 224x224;
-# - both backbones (mesh tokens; rotation and camera): the quickstart's ResNet-18 at 1/4 width
-#   heatmap-trained on the world (td-hm_r18-tiny_quickstart-128x128.py), 128 x 4 x 4 features,
-#   instead of ImageNet ResNet-50s;
+# - both backbones (mesh tokens; rotation and camera): the quickstart's ResNet
+#   (_base_/quickstart_resnet.py, 128 x 8 x 8 features) heatmap-trained on the world
+#   (td-hm_r18-tiny_quickstart-128x128.py) instead of ImageNet ResNet-50s;
 # - transformer 1 + 1 layers at width 64, 4 heads, FFN 256, no dropout; rotation MLP 256 wide;
 # - the quickstart's Mesh-VQ-VAE (mesh-vqvae_quickstart.py: 20 tokens, 64 codes), frozen;
-# - 1200 iterations of 8 crops at lr 1e-3 (the other mesh models' schedule at half their 2400
-#   iterations: a VQ-HPS iteration runs two backbones, and the quickstart keeps its time) instead
-#   of 200 epochs of 32 at 1e-4.
+# - 600 iterations of 8 crops at lr 1e-3 (the other mesh models' schedule at a quarter of their
+#   2400 iterations: a VQ-HPS iteration runs two backbones, and the quickstart keeps its time)
+#   instead of 200 epochs of 32 at 1e-4.
 _base_ = [
     '../vqhps/vqhps_r50_mixed-224x224.py',
     './_base_/quickstart_world.py',
+    './_base_/quickstart_resnet.py',
 ]
 # The checkpoints of the earlier stages; tools/quickstart.py passes the ones it trained with
 #   --cfg-options model.backbone.init_cfg.checkpoint=...
 #                 model.rotation_backbone.init_cfg.checkpoint=...
 #                 model.head.mesh_tokenizer.init_cfg.checkpoint=...
 resnet_heatmap_checkpoint = (_base_.quickstart_dir +
-                             '/td-hm_r18-tiny_quickstart-128x128/iter_400.pth')
-mesh_vqvae_checkpoint = _base_.quickstart_dir + '/mesh-vqvae_quickstart/iter_600.pth'
+                             '/td-hm_r18-tiny_quickstart-128x128/iter_800.pth')
+mesh_vqvae_checkpoint = _base_.quickstart_dir + '/mesh-vqvae_quickstart/iter_250.pth'
 
-_resnet = dict(depth=18, base_channels=16, stem_channels=16,
-               init_cfg=dict(checkpoint=resnet_heatmap_checkpoint))
+# The heatmap model's state dict names the backbone's weights `backbone.*`.
+_resnet = dict(**_base_.quickstart_resnet,
+               init_cfg=dict(checkpoint=resnet_heatmap_checkpoint, prefix='backbone.'))
 model = dict(
     backbone=_resnet,
     rotation_backbone=_resnet,
     head=dict(
-        in_channels=128,
-        rot_in_channels=128,
+        in_channels=_base_.quickstart_resnet_channels,
+        rot_in_channels=_base_.quickstart_resnet_channels,
         mesh_tokenizer=dict(**_base_.world_mesh_vqvae,
                             init_cfg=dict(checkpoint=mesh_vqvae_checkpoint)),
         joint_regressor=_base_.world_j_regressor_h36m,
@@ -39,7 +41,7 @@ model = dict(
         rot_hidden_channels=256,
         dropout=0.0))
 
-max_iters = 1200
+max_iters = 600
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 val_cfg = None
 val_dataloader = None

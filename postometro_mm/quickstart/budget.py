@@ -12,9 +12,8 @@ from typing import Any, Dict, Optional
 CONFIG_DIR = 'configs/quickstart'
 CONFIGS = dict(
     resnet_heatmap='td-hm_r18-tiny_quickstart-128x128',
-    swinv2_heatmap='td-hm_swinv2-tiny_quickstart-128x128',
-    pct_tokenizer='pct_tokenizer_swinv2-tiny_quickstart-128x128',
-    pct_classifier='pct_classifier_swinv2-tiny_quickstart-128x128',
+    pct_tokenizer='pct_tokenizer_quickstart-128x128',
+    pct_classifier='pct_classifier_r18-tiny_quickstart-128x128',
     postometro='postometro-s_r18-tiny_quickstart-128x128',
     fastmetro='fastmetro-s_r18-tiny_quickstart-128x128',
     oracle='postometro-s_r18-tiny_quickstart-128x128_gt-keypoints',
@@ -23,8 +22,8 @@ CONFIGS = dict(
 )
 #: The trainings; the two mesh models compared by the report; those trained at equal budgets
 #: (the two and the oracle with ground-truth keypoint tokens); every trained mesh model (with
-#: VQ-HPS, which gets half their iterations to keep the quickstart's time), the splits they are
-#: evaluated on and the names of the references without an image model
+#: VQ-HPS, which gets a quarter of their iterations to keep the quickstart's time), the splits
+#: they are evaluated on and the names of the references without an image model
 #: (postometro_mm.quickstart.baseline).
 TRAININGS = tuple(CONFIGS)
 MESH_MODELS = ('postometro', 'fastmetro')
@@ -88,9 +87,9 @@ BUDGETS = {
         max_iters=dict(), num_overlays=3, minutes=15),
     'quick': QuickstartBudget(
         name='quick', num_train=600, num_test=60, num_test_occluded=60,
-        max_iters=dict(resnet_heatmap=300, swinv2_heatmap=100, pct_tokenizer=300,
-                       pct_classifier=150, postometro=1000, fastmetro=1000,
-                       oracle=1000, vqhps=500, mesh_vqvae=200), num_overlays=2,
+        max_iters=dict(resnet_heatmap=300, pct_tokenizer=400, pct_classifier=150,
+                       postometro=1000, fastmetro=1000, oracle=1000, vqhps=250,
+                       mesh_vqvae=150), num_overlays=2,
         minutes=8),
 }
 

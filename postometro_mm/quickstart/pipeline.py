@@ -1,8 +1,8 @@
-"""``make quickstart``: the synthetic world → heatmap pretraining of both image backbones
+"""``make quickstart``: the synthetic world → heatmap pretraining of the image backbone
 (as the real configs start from COCO heatmap models) → PCT stage 1 → PCT stage 2 →
 PostoMETRO-S with pose tokens, the same model without them and the oracle with ground-truth
 keypoint tokens (equal budgets); beside them the world mesh's connection hierarchy →
-Mesh-VQ-VAE → VQ-HPS (half their iterations) → ``tools/test.py`` on ``test`` and ``test_occluded`` (the
+Mesh-VQ-VAE → VQ-HPS (a quarter of their iterations) → ``tools/test.py`` on ``test`` and ``test_occluded`` (the
 Mesh-VQ-VAE's reconstructions on ``test``) → the references without an image model (constant
 meshes, lifting by ridge regression and by an MLP) → ``report.md``.
 
@@ -36,8 +36,7 @@ from .stages import (QUICKSTART_DIR_ENV, Stage, StagePlan, StageResult, StageRun
 
 TITLES = dict(
     world='Synthetic world',
-    resnet_heatmap='Heatmap pretraining of the mesh models\' ResNet',
-    swinv2_heatmap='Heatmap pretraining of PCT\'s SwinV2',
+    resnet_heatmap='Heatmap pretraining of the ResNet (mesh models, PCT)',
     pct_tokenizer='PCT stage 1: pose tokenizer',
     pct_classifier='PCT stage 2: token classifier',
     postometro='PostoMETRO-S with pose tokens',
@@ -45,7 +44,7 @@ TITLES = dict(
     oracle='Oracle: PostoMETRO-S with ground-truth 2D keypoint tokens (equal budget)',
     mesh_hierarchy='Connection hierarchy of the world\'s body mesh (Mesh-VQ-VAE)',
     mesh_vqvae='Mesh-VQ-VAE on the world\'s training meshes (VQ-HPS\'s mesh tokenizer)',
-    vqhps='VQ-HPS: mesh tokens from the image (half the budget)',
+    vqhps='VQ-HPS: mesh tokens from the image (a quarter of the iterations)',
 )
 #: How the evaluation stages name each model.
 MODEL_NAMES = dict(postometro='PostoMETRO-S', fastmetro='the model without pose tokens',
@@ -277,22 +276,21 @@ class QuickstartPipeline:
             # in-process and short: it runs before the first tool starts (in-process stages
             # wait for a moment without tools)
             self._mesh_hierarchy(),
-            self._train('swinv2_heatmap', {}),
-            self._train('pct_tokenizer', {}),
             self._train('resnet_heatmap', {}),
+            self._train('pct_tokenizer', {}),
             self._train('pct_classifier', {
-                pct_backbone: 'swinv2_heatmap',
+                pct_backbone: 'resnet_heatmap',
                 'model.head.tokenizer.init_cfg.checkpoint': 'pct_tokenizer'}),
             self._train('postometro', {
                 pct_backbone: 'resnet_heatmap',
                 'model.pose_tokenizer.init_cfg.checkpoint': 'pct_classifier'}),
             self._train(MESH_AUTOENCODER, {}, after=[MESH_HIERARCHY]),
             self._train('fastmetro', {pct_backbone: 'resnet_heatmap'}),
+            self._train('oracle', {pct_backbone: 'resnet_heatmap'}),
             self._train('vqhps', {
                 pct_backbone: 'resnet_heatmap',
                 'model.rotation_backbone.init_cfg.checkpoint': 'resnet_heatmap',
                 'model.head.mesh_tokenizer.init_cfg.checkpoint': MESH_AUTOENCODER}),
-            self._train('oracle', {pct_backbone: 'resnet_heatmap'}),
             *[self._test(model, split) for model in TRAINED_MESH_MODELS
               for split in EVAL_SPLITS],
             self._test(MESH_AUTOENCODER, 'test'),

@@ -112,7 +112,7 @@ def plot_curves(stage_dirs: Dict[str, str], out_file: str) -> str:
     records = {name: scalars(path) for name, path in stage_dirs.items()}
     panels = [
         ('Heatmap pretraining (PCK of the heatmaps)', 'acc_pose', False,
-         [('resnet_heatmap', 'ResNet (mesh models)'), ('swinv2_heatmap', 'SwinV2 (PCT)')]),
+         [('resnet_heatmap', 'ResNet (mesh models, PCT)')]),
         ('PCT stage 1: keypoint loss (px)', 'loss_kpt', True, [('pct_tokenizer', 'tokenizer')]),
         ('PCT stage 2: token cross-entropy', 'loss_token', True,
          [('pct_classifier', 'classifier')]),
@@ -253,8 +253,7 @@ def _verdict_sentence(split: str, comparison: Dict[str, Any], posto: float,
 
 STAGE_DESCRIPTIONS = {
     'world': 'synthetic world (images, SPIN-style npz, 3DPW files)',
-    'resnet_heatmap': 'ResNet-18/4 heatmap pretraining (mesh models\' backbone)',
-    'swinv2_heatmap': 'SwinV2 heatmap pretraining (PCT\'s backbone)',
+    'resnet_heatmap': 'ResNet-18/4 heatmap pretraining (the backbone of the mesh models and PCT)',
     'pct_tokenizer': 'PCT stage 1: pose tokenizer',
     'pct_classifier': 'PCT stage 2: token classifier (frozen backbone and tokenizer)',
     'postometro': 'PostoMETRO-S with pose tokens',
@@ -310,8 +309,7 @@ def collect_results(work_dir: str, budget: QuickstartBudget, stages: Dict[str, S
         pct_2d={name: {key: last_value(scalars(train_dirs[name]), key)
                        for key in ('PCK', 'EPE')}
                 for name in ('pct_tokenizer', 'pct_classifier')},
-        heatmap_acc={name: last_value(scalars(train_dirs[name]), 'acc_pose')
-                     for name in ('resnet_heatmap', 'swinv2_heatmap')},
+        heatmap_acc=last_value(scalars(train_dirs['resnet_heatmap']), 'acc_pose'),
         mesh_vqvae={key: float(reconstruction[f'test/{key}']) for key in ('V2V', 'PA-V2V')},
         vqhps_token_accuracy=last_value(scalars(train_dirs[VQHPS]), 'acc_tokens'),
         world=stages['world'].outputs['counts'],
@@ -361,8 +359,9 @@ def _report_lines(results: Dict[str, Any], budget: QuickstartBudget,
         f'{format_seconds(results["total_seconds"])}'
         + (' (stages finished earlier were reused)' if reused else '') + ': a synthetic world '
         f'of {world["train"]} training, {world["test"]} test and {world["test_occluded"]} '
-        'heavily occluded test images; heatmap pretraining of both image backbones (the real '
-        'configs start from COCO heatmap models); PCT in two stages; PostoMETRO-S with its '
+        'heavily occluded test images; heatmap pretraining of the image backbone (the real '
+        'configs start from COCO heatmap models); PCT in two stages on a frozen copy of it; '
+        'PostoMETRO-S with its '
         'pose tokens, the same model without them, an oracle fed the ground-truth 2D '
         f'keypoints as its pose tokens, {mesh_iters} iterations each, and VQ-HPS on a '
         'Mesh-VQ-VAE of the world\'s meshes, '

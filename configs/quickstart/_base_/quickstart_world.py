@@ -56,16 +56,20 @@ world_mesh_pipeline = [
     dict(type='PackMeshInputs'),
 ]
 
-# PCT (2D keypoints, COCO-17): MMPose's top-down pipeline of configs/pct/_base_/
-# pct_coco-256x256_topdown-data.py on the same samples. The world's boxes are already 1.2x the
-# body (as 3DPW's), so no further padding. The mesh datasets' samples carry no `flip_indices` /
-# `upper_body_ids` (MMPose's RandomFlip / RandomHalfBody read them), so MeshRandomFlip mirrors
-# the image, box and COCO-17 keypoints, and there is no half-body crop (the world shows whole
-# people).
+# 2D keypoints (COCO-17: the heatmap pretraining and PCT): MMPose's top-down pipeline of
+# configs/pct/_base_/pct_coco-256x256_topdown-data.py on the same samples, without its
+# horizontal flip and half-body crop. The world's boxes are already 1.2x the body (as 3DPW's),
+# so no further padding, and the world shows whole people.
+# No flip: the world's people wear side-coded colours (left limbs warm, right limbs cool,
+# postometro_mm/quickstart/scene.py), so a mirrored crop shows a body whose left side wears the
+# right side's colours, a person the world never contains, and with the keypoint labels
+# swapped to match, half the samples teach that either colour may be either side. Real
+# people look alike on both sides, so the real configs keep the flip. Measured
+# (td-hm_r18-tiny_quickstart-128x128.py): with it, four in five of the heatmap model's gross
+# errors put a joint at its left / right twin.
 world_pose_train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.0),
-    dict(type='MeshRandomFlip', prob=0.5),
     dict(type='RandomBBoxTransform', shift_factor=0.16, shift_prob=0.3,
          scale_factor=(0.75, 1.25), rotate_factor=60, rotate_prob=0.4),
     dict(type='TopdownAffine', input_size=world_input_size),

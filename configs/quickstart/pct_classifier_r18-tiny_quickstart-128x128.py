@@ -1,8 +1,9 @@
 # Quickstart PCT stage 2 (token classifier): the unguided PCT-Base classifier config
 # (configs/pct/pct_classifier_swinv2-base-noimgguide_coco-256x256.py) shrunk to
-# configs/quickstart/_base_/quickstart_pct.py, on the synthetic world. As in PCT, the SwinV2
-# starts from a heatmap-trained checkpoint (td-hm_swinv2-tiny_quickstart-128x128.py) and stays
-# frozen, and the stage-1 tokenizer is loaded and frozen; only the classifier trains.
+# configs/quickstart/_base_/quickstart_pct.py, on the synthetic world. As in PCT, the backbone
+# starts from a heatmap-trained checkpoint (the quickstart's ResNet of
+# td-hm_r18-tiny_quickstart-128x128.py, the one the mesh models start from) and stays frozen,
+# and the stage-1 tokenizer is loaded and frozen; only the classifier trains.
 # Validation: the 2D pose decoded from the predicted tokens on the test split.
 _base_ = [
     '../pct/pct_classifier_swinv2-base-noimgguide_coco-256x256.py',
@@ -12,14 +13,15 @@ _base_ = [
 # The checkpoints of the earlier stages; tools/quickstart.py passes the ones it trained with
 #   --cfg-options model.backbone.init_cfg.checkpoint=...
 #                 model.head.tokenizer.init_cfg.checkpoint=...
-swinv2_heatmap_checkpoint = (_base_.quickstart_dir +
-                             '/td-hm_swinv2-tiny_quickstart-128x128/iter_400.pth')
+resnet_heatmap_checkpoint = (_base_.quickstart_dir +
+                             '/td-hm_r18-tiny_quickstart-128x128/iter_800.pth')
 pct_tokenizer_checkpoint = (_base_.quickstart_dir +
-                            '/pct_tokenizer_swinv2-tiny_quickstart-128x128/iter_400.pth')
+                            '/pct_tokenizer_quickstart-128x128/iter_800.pth')
 
 model = dict(
-    backbone=dict(_base_.pct_tiny_backbone,
-                  init_cfg=dict(checkpoint=swinv2_heatmap_checkpoint)),
+    backbone=dict(_delete_=True, **_base_.pct_tiny_backbone,
+                  init_cfg=dict(type='Pretrained', checkpoint=resnet_heatmap_checkpoint,
+                                prefix='backbone.')),
     head=dict(
         in_channels=_base_.pct_tiny_head.in_channels,
         input_size=_base_.pct_tiny_head.input_size,

@@ -1,7 +1,9 @@
 # Quickstart PCT stage 1 (tokenizer, a VQ-VAE over COCO-17 poses): the unguided PCT-Base tokenizer
 # config (configs/pct/pct_tokenizer_swinv2-base-noimgguide_coco-256x256.py) shrunk to
-# configs/quickstart/_base_/quickstart_pct.py and trained for a few hundred iterations on the
-# synthetic world's training split instead of COCO. Its validation reconstructs the test split's
+# configs/quickstart/_base_/quickstart_pct.py and trained for 800 iterations on the synthetic
+# world's training split instead of COCO (its reconstructions of the test poses, full-mode
+# world: PCK@0.05 70 % after 400 iterations, 96 % after 800; the classifier's accuracy is
+# bounded by them). Its validation reconstructs the test split's
 # ground-truth 2D poses through the codebook (PCK@0.05 of the box size, and pixel error).
 _base_ = [
     '../pct/pct_tokenizer_swinv2-base-noimgguide_coco-256x256.py',
@@ -11,7 +13,7 @@ _base_ = [
 
 model = dict(head=_base_.pct_tiny_head, test_cfg=dict(flip_test=False))
 
-max_iters = 400
+max_iters = 800
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 # PCT's recipe (AdamW lr 1e-2, wd 0.15, warm-up then cosine) at the quickstart's length; the
