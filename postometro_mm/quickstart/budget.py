@@ -87,9 +87,8 @@ BUDGETS = {
         max_iters=dict(), num_overlays=3, minutes=15),
     'quick': QuickstartBudget(
         name='quick', num_train=600, num_test=60, num_test_occluded=60,
-        max_iters=dict(resnet_heatmap=300, pct_tokenizer=400, pct_classifier=150,
-                       postometro=1000, fastmetro=1000, oracle=1000, vqhps=250,
-                       mesh_vqvae=150), num_overlays=2,
+        max_iters=dict(resnet_heatmap=600, postometro=1000, fastmetro=1000, oracle=1000,
+                       vqhps=250, mesh_vqvae=150), num_overlays=2,
         minutes=8),
 }
 
