@@ -425,7 +425,7 @@ def test_quick_mode_end_to_end(tmp_path):
                 metrics[model][split]['PA-MPJPE'] / facing)
     # The oracle (the same keypoints as pose tokens, its cross-attention at 10x) learns the
     # lifting about as fast as the MLP: its runs spread over about +-4 mm with the seed (the
-    # last ones 0.83x-0.87x the facing constant, 1.0x-1.13x the MLP). At one learning rate (on
+    # last ones 0.83x-0.88x the facing constant, 1.0x-1.13x the MLP). At one learning rate (on
     # `test` 0.95x and 1.26x) both checks fail.
     for split in ('test', 'test_occluded'):
         oracle = metrics['oracle'][split]['PA-MPJPE']
