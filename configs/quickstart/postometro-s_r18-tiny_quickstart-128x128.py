@@ -122,8 +122,10 @@ param_scheduler = [
 # (RandomOcclusion(prob=0.5, num_occluders=(1, 3), area_range=(0.02, 0.15)) after the crop):
 # without tokens 66.5 / 82.2 -> 69.0 / 78.4, PostoMETRO-S (its PCT's classifier trained with
 # them too) 70.2 / 83.7 -> 71.1 / 78.9; stronger (prob 0.8, 5-25 % of the crop) 80.4 / 86.2;
-# 1000 iterations with the milder ones 84.0 / 92.3 (79.1 / 90.4 without). So occluders trade
-# test for test_occluded and slow the start; the quickstart trains without them. The visible
+# 1000 iterations with the milder ones 84.0 / 92.3 (79.1 / 90.4 without); 4800 iterations
+# 66.1 / 75.6 with them, 66.6 / 86.9 without. So occluders slow the start and need about twice
+# the quickstart's iterations to reach the line on test_occluded (74.8); at its budget they
+# trade test for test_occluded, and the quickstart trains without them. The visible
 # joints would allow more: an MLP (2 x 512) lifting only the visible ground-truth keypoints
 # (hidden ones zeroed, visibility as input) scores 61.7 / 89.3 trained on the world's training
 # split as it is and 57.1 / 66.7 trained with 15 % of the joints dropped at random: a lifting
