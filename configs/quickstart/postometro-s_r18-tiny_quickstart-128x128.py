@@ -125,11 +125,11 @@ param_scheduler = [
 # 1000 iterations with the milder ones 84.0 / 92.3 (79.1 / 90.4 without); 4800 iterations
 # 66.1 / 75.6 with them, 66.6 / 86.9 without. So occluders slow the start and need about twice
 # the quickstart's iterations to reach the line on test_occluded (74.8); at its budget they
-# trade test for test_occluded, and the quickstart trains without them. The visible
-# joints would allow more: an MLP (2 x 512) lifting only the visible ground-truth keypoints
-# (hidden ones zeroed, visibility as input) scores 61.7 / 89.3 trained on the world's training
-# split as it is and 57.1 / 66.7 trained with 15 % of the joints dropped at random: a lifting
-# must be trained for occlusion, and with it the visible 2D pose alone is below the line.
+# trade test for test_occluded, and the quickstart trains without them. The visible joints
+# would allow more: an MLP (2 x 512) lifting only the visible ground-truth keypoints (hidden
+# ones zeroed, visibility as input) scores 61.7 / 89.3 trained on the world's training split
+# as it is and 57.1 / 66.7 trained with 15 % of the joints dropped at random: a lifting must
+# be trained for occlusion, and with it the visible 2D pose alone is below the line.
 train_dataloader = dict(_delete_=True, **_base_.world_mesh_train_loader)
 test_dataloader = dict(_delete_=True, **_base_.world_mesh_test_loader)
 test_evaluator = dict(_delete_=True, **_base_.world_mesh_test_evaluator)
